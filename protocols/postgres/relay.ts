@@ -1,0 +1,407 @@
+// The PostgreSQL data phase: relays frames between an authenticated client and its upstream
+// connection, both directions, and adapts them to a few hooks (statement, result columns,
+// rows, ready). It knows bytes and message order, nothing of policy.
+//
+// Each client message that the server answers is queued with what answers it, so every
+// upstream reply is attributed to its request (PostgreSQL docs, "Extended Query": after an
+// error the server discards messages until Sync). Gateway-made replies (denials) wait in the
+// same queue and go out in order.
+import type net from 'node:net';
+import { BackendCode, FrontendCode, type TransactionStatus } from './codes.js';
+import { FrameReader, ProtocolError } from './frame-reader.js';
+import { OutputBatch } from './output-batch.js';
+import {
+  decodeBind,
+  decodeExecute,
+  decodeParse,
+  decodeQuery,
+  decodeTarget,
+} from './frontend-messages.js';
+import { readCommandTag, readReadyStatus, readRowDescription, type FieldDescription } from './backend-messages.js';
+import { errorFrame, type ErrorNotice } from './errors.js';
+import { writeReadyForQuery } from './backend-messages.js';
+import { MessageWriter } from './writer.js';
+import { ResponseQueue, Pending, type PendingEntry } from './response-queue.js';
+
+export type StatementVerdict = { allow: true } | { allow: false; error: ErrorNotice };
+
+/** Rewrites DataRow frames of one result set; returns a new frame, or undefined to keep the row as it is. */
+export interface RowRewriter {
+  rewrite(frame: Buffer, bodyStart: number, end: number): Buffer | undefined;
+}
+
+export interface RelayHooks {
+  /** A statement the client wants run: a simple Query string or a Parse. May answer later. */
+  statement(sql: string, via: 'simple' | 'parse', statementName: string): StatementVerdict | Promise<StatementVerdict>;
+  /** A FunctionCall message (calls a function by OID, outside SQL). */
+  functionCall(): StatementVerdict;
+  /**
+   * Column layout of a result set about to stream (undefined when the gateway could not learn
+   * it); returns a rewriter, or undefined to pass rows as they are.
+   */
+  columns(fields: FieldDescription[] | undefined): RowRewriter | undefined;
+  /** End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it carried. */
+  resultEnd(tag: string | undefined, rows: number): void;
+  /** The server is ready for the next query. */
+  ready(status: TransactionStatus): void;
+}
+
+export interface RelayLimits {
+  maxClientMessageBytes: number;
+  maxServerMessageBytes: number;
+}
+
+interface StatementInfo {
+  fields: FieldDescription[] | undefined;
+}
+
+interface PortalInfo {
+  statement: string;
+  resultFormats: number[];
+}
+
+
+export class PgRelay {
+  private readonly fromClient: FrameReader;
+  private readonly fromServer: FrameReader;
+  private readonly queue = new ResponseQueue();
+  private readonly statements = new Map<string, StatementInfo>();
+  private readonly portals = new Map<string, PortalInfo>();
+  /** Skip client messages until Sync after a gateway-side error in an extended-protocol batch. */
+  private skipUntilSync = false;
+  private waitingVerdict = false;
+  private rewriter: RowRewriter | undefined;
+  /** A result set is streaming (its columns are known to the hooks). */
+  private inResult = false;
+  private rows = 0;
+  private inCopyOut = false;
+  private status: TransactionStatus = 'I';
+  private closed = false;
+  private readonly toServerBatch = new OutputBatch();
+  private readonly toClientBatch = new OutputBatch();
+  /** The last RowDescription and its decoding: a repeated query shape skips the decode. */
+  private lastDescription: Buffer | undefined;
+  private lastFields: FieldDescription[] = [];
+
+  constructor(
+    private readonly client: net.Socket,
+    private readonly server: net.Socket,
+    private readonly hooks: RelayHooks,
+    limits: RelayLimits,
+    private readonly onFatal: (err: Error, side: 'client' | 'server') => void,
+  ) {
+    this.fromClient = new FrameReader(limits.maxClientMessageBytes);
+    this.fromServer = new FrameReader(limits.maxServerMessageBytes);
+  }
+
+  /** Starts relaying; `pending` holds client bytes that arrived before the upstream was ready. */
+  start(pending?: Buffer): void {
+    this.client.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    this.server.on('data', (chunk: Buffer) => this.onServerData(chunk));
+    if (pending && pending.length > 0) this.onClientData(pending);
+  }
+
+  get transactionStatus(): TransactionStatus {
+    return this.status;
+  }
+
+  /** True when no request is in flight: the client has every reply it asked for. */
+  get idle(): boolean {
+    return this.queue.size === 0 && !this.waitingVerdict && this.fromClient.holding === 0;
+  }
+
+  stop(): void {
+    this.closed = true;
+  }
+
+  // ---- client -> server ----
+
+  private onClientData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.fromClient.push(chunk);
+    this.drainClient();
+  }
+
+  private drainClient(): void {
+    const toServer = this.toServerBatch;
+    const toClient = this.toClientBatch;
+    const r = this.fromClient;
+    try {
+      while (!this.waitingVerdict && r.next()) {
+        const verdict = this.clientFrame(r, toServer, toClient);
+        if (verdict instanceof Promise) {
+          // Hold everything behind this message until the decision arrives, in order.
+          this.waitingVerdict = true;
+          this.client.pause();
+          const frame = r.assembled ? r.buf : Buffer.from(r.buf.subarray(r.frameStart, r.end));
+          const code = r.code;
+          verdict.then(
+            (v) => this.resumeAfterVerdict(code, frame, v),
+            (err: unknown) => this.onFatal(err instanceof Error ? err : new Error(String(err)), 'client'),
+          );
+          break;
+        }
+      }
+    } catch (err) {
+      this.flush(toServer, toClient);
+      this.onFatal(err instanceof Error ? err : new Error(String(err)), 'client');
+      return;
+    }
+    this.flush(toServer, toClient);
+  }
+
+  private resumeAfterVerdict(code: number, frame: Buffer, verdict: StatementVerdict): void {
+    if (this.closed) return;
+    this.waitingVerdict = false;
+    const toServer = this.toServerBatch;
+    const toClient = this.toClientBatch;
+    this.applyVerdict(code, frame, 0, frame.length, verdict, toServer, toClient);
+    this.flush(toServer, toClient);
+    this.client.resume();
+    this.drainClient();
+  }
+
+  private flush(toServer: OutputBatch, toClient: OutputBatch): void {
+    if (!toServer.empty && !toServer.flushTo(this.server)) this.backpressure(this.client, this.server);
+    if (!toClient.empty && !toClient.flushTo(this.client)) this.backpressure(this.server, this.client);
+  }
+
+  /** Stops reading `source` until `sink` has drained: memory stays flat whatever the result size. */
+  private backpressure(source: net.Socket, sink: net.Socket): void {
+    source.pause();
+    sink.once('drain', () => {
+      if (!this.waitingVerdict || source !== this.client) source.resume();
+    });
+  }
+
+  /** Handles one client frame; returns a pending verdict when the hook answers asynchronously. */
+  private clientFrame(r: FrameReader, toServer: OutputBatch, toClient: OutputBatch): Promise<StatementVerdict> | undefined {
+    const { code, buf, bodyStart, end, frameStart } = r;
+    if (this.skipUntilSync) {
+      if (code === FrontendCode.Sync) {
+        this.skipUntilSync = false;
+        this.queue.push(Pending.Sync, '');
+        toServer.add(buf, frameStart, end);
+      }
+      return undefined;
+    }
+    switch (code) {
+      case FrontendCode.Query: {
+        const v = this.hooks.statement(decodeQuery(buf, bodyStart, end), 'simple', '');
+        if (v instanceof Promise) return v;
+        this.applyVerdict(code, buf, frameStart, end, v, toServer, toClient);
+        return undefined;
+      }
+      case FrontendCode.Parse: {
+        const parse = decodeParse(buf, bodyStart, end);
+        const v = this.hooks.statement(parse.sql, 'parse', parse.statement);
+        if (v instanceof Promise) return v;
+        this.applyVerdict(code, buf, frameStart, end, v, toServer, toClient);
+        return undefined;
+      }
+      case FrontendCode.FunctionCall:
+        this.applyVerdict(code, buf, frameStart, end, this.hooks.functionCall(), toServer, toClient);
+        return undefined;
+      case FrontendCode.Bind: {
+        const bind = decodeBind(buf, bodyStart, end);
+        this.portals.set(bind.portal, { statement: bind.statement, resultFormats: bind.resultFormats });
+        this.queue.push(Pending.Bind, bind.portal);
+        break;
+      }
+      case FrontendCode.Describe: {
+        const t = decodeTarget(buf, bodyStart, end);
+        this.queue.push(t.target === 'S' ? Pending.DescribeStatement : Pending.DescribePortal, t.name);
+        break;
+      }
+      case FrontendCode.Execute:
+        this.queue.push(Pending.Execute, decodeExecute(buf, bodyStart, end).portal);
+        break;
+      case FrontendCode.Close: {
+        const t = decodeTarget(buf, bodyStart, end);
+        if (t.target === 'S') this.statements.delete(t.name);
+        else this.portals.delete(t.name);
+        this.queue.push(Pending.Close, t.name);
+        break;
+      }
+      case FrontendCode.Sync:
+        this.queue.push(Pending.Sync, '');
+        break;
+      case FrontendCode.Terminate:
+        toServer.add(buf, frameStart, end);
+        this.flush(toServer, toClient);
+        this.server.end();
+        this.client.end();
+        this.closed = true;
+        return undefined;
+      case FrontendCode.Flush:
+      case FrontendCode.CopyData:
+      case FrontendCode.CopyDone:
+      case FrontendCode.CopyFail:
+      case FrontendCode.Password: // SASL steps cannot occur after login; the server will reject it
+        break;
+      default:
+        throw new ProtocolError(`unknown frontend message type '${String.fromCharCode(code)}'`);
+    }
+    toServer.add(buf, frameStart, end);
+    return undefined;
+  }
+
+  private applyVerdict(
+    code: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+    verdict: StatementVerdict,
+    toServer: OutputBatch,
+    toClient: OutputBatch,
+  ): void {
+    if (verdict.allow) {
+      if (code === FrontendCode.Parse) {
+        const parse = decodeParse(buf, start + 5, end);
+        this.statements.set(parse.statement, { fields: undefined });
+        this.queue.push(Pending.Parse, parse.statement);
+      } else {
+        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '');
+      }
+      toServer.add(buf, start, end);
+      return;
+    }
+    // A denial answers like the server would: an error, then (outside a batch) ReadyForQuery.
+    const reply: Buffer[] = [errorFrame(verdict.error)];
+    if (code === FrontendCode.Parse) {
+      this.skipUntilSync = true;
+    } else {
+      reply.push(writeReadyForQuery(new MessageWriter(8), this.status).take());
+    }
+    this.queue.pushReply(Buffer.concat(reply));
+    this.emitReadyReplies(toClient);
+  }
+
+  /** Sends gateway-made replies that are now at the head of the queue. */
+  private emitReadyReplies(toClient: OutputBatch): void {
+    let reply: Buffer | undefined;
+    while ((reply = this.queue.takeReply()) !== undefined) toClient.addOwn(reply);
+  }
+
+  // ---- server -> client ----
+
+  private onServerData(chunk: Buffer): void {
+    if (this.closed) return;
+    const r = this.fromServer;
+    r.push(chunk);
+    const toClient = this.toClientBatch;
+    try {
+      while (r.next()) this.serverFrame(r, toClient);
+    } catch (err) {
+      toClient.flushTo(this.client);
+      this.onFatal(err instanceof Error ? err : new Error(String(err)), 'server');
+      return;
+    }
+    if (!toClient.empty && !toClient.flushTo(this.client)) this.backpressure(this.server, this.client);
+  }
+
+  private serverFrame(r: FrameReader, toClient: OutputBatch): void {
+    const { code, buf, bodyStart, end, frameStart } = r;
+    switch (code) {
+      case BackendCode.DataRow: {
+        // An Execute of a statement described earlier streams rows with no RowDescription.
+        if (!this.inResult) this.startResult(this.portalFields(this.queue.head));
+        this.rows++;
+        const rewritten = this.rewriter?.rewrite(buf, bodyStart, end);
+        if (rewritten) {
+          toClient.addOwn(rewritten);
+          return;
+        }
+        break;
+      }
+      case BackendCode.CopyData:
+        if (this.inCopyOut) this.rows++;
+        break;
+      case BackendCode.RowDescription: {
+        const fields = this.describe(buf, bodyStart, end);
+        const head = this.queue.head;
+        if (head?.kind === Pending.DescribeStatement) {
+          const st = this.statements.get(head.name);
+          if (st) st.fields = fields;
+          this.queue.shift();
+        } else if (head?.kind === Pending.DescribePortal) {
+          this.queue.shift();
+          this.startResult(fields);
+        } else {
+          this.startResult(fields);
+        }
+        break;
+      }
+      case BackendCode.NoData:
+      case BackendCode.ParseComplete:
+      case BackendCode.BindComplete:
+      case BackendCode.CloseComplete:
+        this.queue.shift();
+        break;
+      case BackendCode.ParameterDescription:
+        break; // the RowDescription or NoData that follows completes the Describe
+      case BackendCode.CopyOutResponse:
+        this.inCopyOut = true;
+        this.rows = 0;
+        break;
+      case BackendCode.CopyDone:
+        this.inCopyOut = false;
+        break;
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
+      case BackendCode.PortalSuspended:
+        this.hooks.resultEnd(code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined, this.rows);
+        this.endResult();
+        if (this.queue.head?.kind === Pending.Execute) this.queue.shift();
+        break;
+      case BackendCode.ErrorResponse:
+        this.hooks.resultEnd(undefined, this.rows);
+        this.endResult();
+        this.queue.failBatch();
+        break;
+      case BackendCode.ReadyForQuery:
+        this.status = readReadyStatus(buf, bodyStart);
+        this.queue.shiftThroughReady();
+        toClient.add(buf, frameStart, end);
+        this.hooks.ready(this.status);
+        this.emitReadyReplies(toClient);
+        return;
+      default:
+        break; // notices, notifications, parameter status, copy responses: forwarded as they are
+    }
+    toClient.add(buf, frameStart, end);
+    this.emitReadyReplies(toClient);
+  }
+
+  private describe(buf: Buffer, bodyStart: number, end: number): FieldDescription[] {
+    const last = this.lastDescription;
+    if (last && last.length === end - bodyStart && buf.compare(last, 0, last.length, bodyStart, end) === 0) return this.lastFields;
+    this.lastFields = readRowDescription(buf, bodyStart, end);
+    this.lastDescription = Buffer.from(buf.subarray(bodyStart, end));
+    return this.lastFields;
+  }
+
+  private startResult(fields: FieldDescription[] | undefined): void {
+    this.inResult = true;
+    this.rows = 0;
+    this.rewriter = this.hooks.columns(fields);
+  }
+
+  private endResult(): void {
+    this.inResult = false;
+    this.rows = 0;
+    this.rewriter = undefined;
+    this.inCopyOut = false;
+  }
+
+  /** Columns of the portal an Execute runs: its statement's description with the Bind's result formats. */
+  private portalFields(head: PendingEntry | undefined): FieldDescription[] | undefined {
+    if (head?.kind !== Pending.Execute) return undefined;
+    const p = this.portals.get(head.name);
+    const fields = p && this.statements.get(p.statement)?.fields;
+    if (!p || !fields) return undefined;
+    const formats = p.resultFormats;
+    if (formats.length === 0) return fields;
+    return fields.map((f, i) => ({ ...f, format: formats[formats.length === 1 ? 0 : i] ?? 0 }));
+  }
+}

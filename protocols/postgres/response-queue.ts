@@ -1,0 +1,81 @@
+// What the client is owed, in order: one entry per request the server will answer, and the
+// gateway's own replies (denials) queued between them so they go out in protocol order.
+
+export const Pending = {
+  Query: 1,
+  FunctionCall: 2,
+  Parse: 3,
+  Bind: 4,
+  DescribeStatement: 5,
+  DescribePortal: 6,
+  Execute: 7,
+  Close: 8,
+  Sync: 9,
+  /** A reply the gateway made itself, sent when it reaches the head. */
+  Reply: 10,
+} as const;
+
+export type PendingKind = (typeof Pending)[keyof typeof Pending];
+
+export interface PendingEntry {
+  kind: PendingKind;
+  /** Statement or portal name, where the request has one. */
+  name: string;
+  reply?: Buffer;
+}
+
+/** Requests the server answers with ReadyForQuery. */
+const endsWithReady = (k: PendingKind) => k === Pending.Sync || k === Pending.Query || k === Pending.FunctionCall;
+
+export class ResponseQueue {
+  private items: PendingEntry[] = [];
+  private start = 0;
+
+  get size(): number {
+    return this.items.length - this.start;
+  }
+
+  get head(): PendingEntry | undefined {
+    return this.items[this.start];
+  }
+
+  push(kind: PendingKind, name: string): void {
+    this.items.push({ kind, name });
+  }
+
+  pushReply(reply: Buffer): void {
+    this.items.push({ kind: Pending.Reply, name: '', reply });
+  }
+
+  shift(): PendingEntry | undefined {
+    const e = this.items[this.start];
+    if (e === undefined) return undefined;
+    this.start++;
+    if (this.start > 64 && this.start * 2 > this.items.length) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
+    return e;
+  }
+
+  /** The gateway reply at the head, if the head is one; it is removed. */
+  takeReply(): Buffer | undefined {
+    const e = this.head;
+    if (e?.kind !== Pending.Reply) return undefined;
+    this.shift();
+    return e.reply;
+  }
+
+  /** An error ends the current request; in a batch the server skips everything up to Sync. */
+  failBatch(): void {
+    while (this.size > 0 && !endsWithReady(this.head!.kind)) this.shift();
+  }
+
+  /** ReadyForQuery answers the first Sync, Query or FunctionCall. */
+  shiftThroughReady(): void {
+    while (this.size > 0) {
+      const e = this.shift()!;
+      if (endsWithReady(e.kind)) return;
+    }
+  }
+}

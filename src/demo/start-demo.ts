@@ -1,0 +1,78 @@
+// Everything `sqlveil demo` runs, started in order and stopped in reverse: the embedded clinic
+// database, the development key, the gateway in front of it, and a token per demo user.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../log.js';
+import { DEMO_DIR, ensureDemoKey } from './demo-key.js';
+import { startDemoGateway } from './demo-gateway.js';
+import { mintDemoTokens, type DemoToken } from './demo-users.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { packageRoot } from './package-root.js';
+import { choosePort, type PortChoice } from './ports.js';
+
+export const DEMO_HOST = '127.0.0.1';
+export const DEFAULT_GATEWAY_PORT = 6432;
+export const DEFAULT_DATABASE_PORT = 5499;
+
+export interface DemoOptions {
+  /** Where `.demo/` (key, audit log) goes; default: the current directory. */
+  workDir?: string;
+  /** Gateway port; taken is an error, 0 means any free port. Default: 6432, or any free port if taken. */
+  gatewayPort?: number;
+  /** Embedded database port, same rules. Default: 5499, or any free port if taken. */
+  databasePort?: number;
+  log?: Logger;
+}
+
+export interface RunningDemo {
+  gateway: { host: string; port: number };
+  database: { host: string; port: number; url: string };
+  tokens: DemoToken[];
+  files: { dir: string; privateKey: string; jwks: string; audit: string; keyCreated: boolean };
+  /** From the call to the gateway listening, in milliseconds. */
+  startupMs: number;
+  /** Stops the gateway, then the database. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
+  const started = performance.now();
+  const workDir = opts.workDir ?? process.cwd();
+  const log = opts.log ?? createLogger('warn');
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+
+  try {
+    const seedSql = await readFile(join(packageRoot(), 'test', 'fixtures', 'clinic.pg.sql'), 'utf8');
+    const database = await startEmbeddedPostgres({ host: DEMO_HOST, port: portChoice(opts.databasePort, DEFAULT_DATABASE_PORT), seedSql });
+    stops.push(() => database.stop());
+
+    const key = await ensureDemoKey(workDir);
+    const audit = join(workDir, DEMO_DIR, 'audit.jsonl');
+    const port = await choosePort(DEMO_HOST, portChoice(opts.gatewayPort, DEFAULT_GATEWAY_PORT));
+    const gateway = await startDemoGateway({ host: DEMO_HOST, port, upstreamUrl: database.url, jwksPath: key.jwksPath, auditPath: audit, log });
+    stops.push(() => gateway.stop());
+
+    const tokens = await mintDemoTokens(key.privateJwk);
+    const bound = gateway.listeners[0]?.address;
+    if (!bound) throw new Error('the demo gateway started no listener (check rules/demo.yaml)');
+    let stopping: Promise<void> | undefined;
+    return {
+      gateway: { host: DEMO_HOST, port: bound.port },
+      database: { host: database.host, port: database.port, url: database.url },
+      tokens,
+      files: { dir: join(workDir, DEMO_DIR), privateKey: key.privateKeyPath, jwks: key.jwksPath, audit, keyCreated: key.created },
+      startupMs: performance.now() - started,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function portChoice(port: number | undefined, preferred: number): PortChoice {
+  return port === undefined ? { preferred } : { fixed: port };
+}

@@ -1,0 +1,422 @@
+// One PostgreSQL client connection, as an explicit state machine:
+//   startup -> (tls) -> awaiting-password -> connecting-upstream -> relaying -> closed
+// The client proves who it is with a JWT sent as its password; the gateway then logs in
+// upstream with the role's service credentials and relays, feeding the session pipeline.
+import net from 'node:net';
+import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
+import { FrameReader, ProtocolError } from '../../protocols/postgres/frame-reader.js';
+import { FrontendCode, type TransactionStatus } from '../../protocols/postgres/codes.js';
+import { decodePassword, decodeStartupPacket } from '../../protocols/postgres/frontend-messages.js';
+import {
+  writeAuthCleartext,
+  writeAuthOk,
+  writeBackendKeyData,
+  writeParameterStatus,
+  writeReadyForQuery,
+  type FieldDescription,
+} from '../../protocols/postgres/backend-messages.js';
+import { writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { MessageWriter } from '../../protocols/postgres/writer.js';
+import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
+import { PgRelay, type RelayHooks, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
+import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
+import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
+import { matchesStartupUser } from '../identity/jwt-verifier.js';
+import { SessionPipeline } from '../session/pipeline.js';
+import type { ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
+import type { ListenerContext } from './listener-context.js';
+import { isLoopback } from './addresses.js';
+import { upstreamLoginFor } from './upstream-login.js';
+
+type State = 'startup' | 'awaiting-password' | 'connecting-upstream' | 'relaying' | 'closed';
+
+/** Upstream messages may be as large as PostgreSQL allows a field (1 GiB) plus framing. */
+const MAX_SERVER_MESSAGE = 1024 * 1024 * 1024 + 1024;
+/** Startup-phase messages are small; bound them tightly. */
+const MAX_STARTUP_MESSAGE = 10_000;
+/** Largest delay setTimeout accepts. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** Trace ids an agent framework may send as startup parameters; the gateway keeps them. */
+const TRACE_PARAMS = ['traceparent', 'tracestate', 'x_request_id', 'request_id', 'trace_id'];
+/** Startup parameters that are the gateway's business, not forwarded upstream. */
+const GATEWAY_PARAMS = new Set(['user', 'database', 'replication', ...TRACE_PARAMS]);
+
+export class PgClientConnection {
+  private state: State = 'startup';
+  private socket: net.Socket;
+  private readonly reader: FrameReader;
+  private readonly writer = new MessageWriter(512);
+  private startupParams = new Map<string, string>();
+  private tls = false;
+  private upstream: UpstreamConnection | undefined;
+  private relay: PgRelay | undefined;
+  private pipeline: SessionPipeline | undefined;
+  private cancelKey: number | undefined;
+  private startupTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private tokenExpired = false;
+  private readonly remoteAddress: string;
+  private readonly remotePort: number;
+
+  constructor(
+    socket: net.Socket,
+    private readonly ctx: ListenerContext,
+  ) {
+    this.socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.reader = new FrameReader(MAX_STARTUP_MESSAGE, false);
+    socket.setNoDelay(true);
+    this.listen(socket);
+    this.startupTimer = setTimeout(
+      () => this.fatal({ severity: 'FATAL', code: '08P01', message: 'startup did not complete in time: send the token as the password promptly' }, 'startup_timeout'),
+      ctx.limits.startupTimeoutMs,
+    );
+  }
+
+  private listen(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', (err) => this.close(`client error: ${err.message}`));
+    socket.on('close', () => this.close('client closed'));
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === 'relaying' || this.state === 'closed') return;
+    this.reader.push(chunk);
+    try {
+      while (this.state === 'startup' || this.state === 'awaiting-password') {
+        if (!this.reader.next()) return;
+        if (this.state === 'startup') this.onStartupFrame();
+        else this.onPasswordFrame();
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.fatal({ severity: 'FATAL', code: err.sqlState, message: err.message }, 'protocol_error');
+      } else {
+        this.fatal({ severity: 'FATAL', code: 'XX000', message: 'internal gateway error during startup' }, 'internal_error');
+        this.ctx.log.error({ err }, 'startup failed');
+      }
+    }
+  };
+
+  // ---- startup ----
+
+  private onStartupFrame(): void {
+    const r = this.reader;
+    const packet = decodeStartupPacket(r.buf, r.bodyStart, r.end);
+    switch (packet.kind) {
+      case 'ssl':
+        return this.onSslRequest();
+      case 'gssenc':
+        this.socket.write('N');
+        return;
+      case 'cancel':
+        this.onCancelRequest(packet.processId, packet.secretKey);
+        return;
+      case 'startup':
+        return this.onStartupMessage(packet.params);
+    }
+  }
+
+  private onSslRequest(): void {
+    if (this.tls) throw new ProtocolError('SSLRequest inside TLS');
+    const secureContext = this.ctx.tlsContext;
+    if (!secureContext) {
+      this.socket.write('N');
+      return;
+    }
+    // Bytes sent after SSLRequest but before the handshake would bypass TLS (CVE-2021-23222 class).
+    if (this.reader.takeRest().length > 0 || this.reader.holding > 0) {
+      throw new ProtocolError('unencrypted data after SSLRequest');
+    }
+    const plain = this.socket;
+    plain.removeListener('data', this.onData);
+    plain.removeAllListeners('close');
+    plain.removeAllListeners('error');
+    plain.write('S');
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
+    this.socket = secure;
+    this.tls = true;
+    this.listen(secure);
+  }
+
+  private onCancelRequest(processId: number, secretKey: number): void {
+    const target = this.ctx.cancels.lookup(processId, secretKey);
+    this.ctx.metrics.cancel(target ? 'forwarded' : 'unknown_key');
+    if (target) target.cancel().catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'cancel forwarding failed'));
+    // The protocol gives no reply to a CancelRequest: just close.
+    this.state = 'closed';
+    clearTimeout(this.startupTimer);
+    this.socket.end();
+  }
+
+  private onStartupMessage(params: Map<string, string>): void {
+    this.startupParams = params;
+    if (params.has('replication') && params.get('replication') !== 'false') {
+      throw new ProtocolError('replication connections are not supported through sqlveil', '0A000');
+    }
+    const database = params.get('database') || params.get('user') || '';
+    if (database !== this.ctx.upstream.database) {
+      return this.fatal(
+        { severity: 'FATAL', code: '3D000', message: `database "${database}" is not served here`, hint: `connect with dbname=${this.ctx.upstream.database}` },
+        'wrong_database',
+      );
+    }
+    const loopbackOk = this.ctx.listener.cleartextPassword === 'tls-or-loopback' && isLoopback(this.remoteAddress);
+    if (!this.tls && !loopbackOk) {
+      return this.fatal(
+        {
+          severity: 'FATAL',
+          code: '28000',
+          message: 'sqlveil accepts a token only over TLS',
+          hint: this.ctx.tlsContext ? 'connect with sslmode=require' : 'the gateway operator must configure TLS for this listener',
+        },
+        'tls_required',
+      );
+    }
+    this.state = 'awaiting-password';
+    this.reader.setTyped(true);
+    this.socket.write(writeAuthCleartext(this.writer).take());
+  }
+
+  // ---- authentication ----
+
+  private onPasswordFrame(): void {
+    const r = this.reader;
+    if (r.code !== FrontendCode.Password) throw new ProtocolError(`expected a password message, got '${String.fromCharCode(r.code)}'`);
+    const token = decodePassword(r.buf, r.bodyStart, r.end);
+    // Anything the client pipelined behind its password waits for the upstream.
+    const pending = Buffer.from(r.takeRest());
+    this.state = 'connecting-upstream';
+    this.socket.pause();
+    void this.authenticate(token, pending);
+  }
+
+  private async authenticate(token: string, pending: Buffer): Promise<void> {
+    let identity: VerifiedIdentity;
+    try {
+      identity = await this.ctx.verifier.verify(token);
+      const mismatch = matchesStartupUser(identity, this.startupParams.get('user') ?? '', this.ctx.userMismatch);
+      if (mismatch) throw new IdentityError(mismatch, 'user_mismatch');
+    } catch (err) {
+      const e = err instanceof IdentityError ? err : new IdentityError('token could not be verified', 'verify_failed');
+      this.ctx.metrics.authFailure('postgres', e.reason);
+      this.ctx.log.info({ client: this.remoteAddress, reason: e.reason }, 'login refused');
+      return this.fatal({ severity: 'FATAL', code: '28P01', message: `sqlveil: ${e.message}` }, e.reason);
+    }
+    if (this.isClosed()) return;
+
+    let upstream: UpstreamConnection;
+    try {
+      upstream = await connectUpstream(upstreamLoginFor(this.ctx, identity.role, this.forwardedParams()));
+    } catch (err) {
+      this.ctx.metrics.upstreamError('postgres');
+      const detail = err instanceof UpstreamLoginError ? err.message : String(err);
+      this.ctx.log.warn({ role: identity.role, upstream: this.ctx.upstream.name, err: detail }, 'upstream login failed');
+      // The client learns that the upstream failed, not the service account's details.
+      const passThrough = err instanceof UpstreamLoginError && err.sqlState && !err.sqlState.startsWith('28') ? err.serverMessage : undefined;
+      return this.fatal(
+        { severity: 'FATAL', code: err instanceof UpstreamLoginError && err.sqlState ? err.sqlState : '08006', message: `sqlveil: upstream connection failed${passThrough ? `: ${passThrough}` : ''}`, hint: 'retry later; if it persists, the gateway operator must check the upstream and the role credentials' },
+        'upstream_failed',
+      );
+    }
+    if (this.isClosed()) {
+      upstream.socket.destroy();
+      return;
+    }
+    this.upstream = upstream;
+    this.startSession(identity, upstream, pending);
+  }
+
+  private forwardedParams(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.startupParams) if (!GATEWAY_PARAMS.has(k)) out[k] = v;
+    return out;
+  }
+
+  // ---- relaying ----
+
+  private startSession(identity: VerifiedIdentity, upstream: UpstreamConnection, pending: Buffer): void {
+    clearTimeout(this.startupTimer);
+    const session: SessionInfo = {
+      id: `ses_${randomUUID()}`,
+      identity,
+      client: {
+        protocol: 'postgres',
+        listener: this.ctx.listener.name,
+        address: this.remoteAddress,
+        port: this.remotePort,
+        tls: this.tls,
+        startupUser: this.startupParams.get('user') ?? '',
+        database: this.ctx.upstream.database,
+        applicationName: this.startupParams.get('application_name') || undefined,
+        traceIds: traceIdsFrom(this.startupParams),
+      },
+      upstream: this.ctx.upstream.name,
+      startedAt: new Date(),
+    };
+    this.pipeline = new SessionPipeline(session, this.ctx.pipelineParts());
+
+    const key = this.ctx.cancels.register({
+      cancel: () => sendCancel({ host: this.ctx.upstream.host, port: this.ctx.upstream.port, connectTimeoutMs: this.ctx.upstream.connectTimeoutMs }, upstream.processId, upstream.secretKey),
+    });
+    this.cancelKey = key.processId;
+
+    const w = this.writer;
+    writeAuthOk(w);
+    for (const [name, value] of upstream.parameters) writeParameterStatus(w, name, value);
+    writeBackendKeyData(w, key.processId, key.secretKey);
+    writeReadyForQuery(w, 'I');
+    this.socket.write(w.take());
+
+    upstream.socket.on('error', (err) => this.close(`upstream error: ${err.message}`));
+    upstream.socket.on('close', () => this.close('upstream closed'));
+    this.relay = new PgRelay(this.socket, upstream.socket, this.relayHooks(this.pipeline), {
+      maxClientMessageBytes: this.ctx.limits.maxClientMessageBytes,
+      maxServerMessageBytes: MAX_SERVER_MESSAGE,
+    }, (err, side) => {
+      if (side === 'client') {
+        const code = err instanceof ProtocolError ? err.sqlState : 'XX000';
+        this.fatal({ severity: 'FATAL', code, message: err instanceof ProtocolError ? err.message : 'internal gateway error' }, 'protocol_error');
+      } else {
+        this.ctx.log.error({ err: err.message }, 'upstream protocol error');
+        this.fatal({ severity: 'FATAL', code: '08P01', message: 'sqlveil: the upstream sent a message the gateway cannot read' }, 'upstream_protocol_error');
+      }
+    });
+    this.state = 'relaying';
+    this.socket.removeListener('data', this.onData);
+    this.relay.start(pending);
+    this.socket.resume();
+    this.armExpiry(identity.expiresAt);
+    this.ctx.log.info({ session: session.id, sub: identity.subject, role: identity.role, client: this.remoteAddress, tls: this.tls }, 'session started');
+  }
+
+  private relayHooks(pipeline: SessionPipeline): RelayHooks {
+    return {
+      statement: (sql, via, name) => toVerdict(pipeline.statement({ sql, via: via === 'simple' ? 'simple' : 'prepare', name })),
+      functionCall: () => {
+        const d = pipeline.statement({ sql: '', via: 'function-call', name: '' });
+        if (d instanceof Promise) return { allow: false, error: functionCallRefused };
+        return toVerdict(d) as StatementVerdict;
+      },
+      columns: (fields) => rowRewriterFor(pipeline, fields),
+      resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
+      ready: (status: TransactionStatus) => {
+        if (this.tokenExpired) setImmediate(() => this.expire());
+        void status;
+      },
+    };
+  }
+
+  /** The session ends when its token does: at once when idle, else after the current request. */
+  private armExpiry(expiresAt: number): void {
+    const ms = expiresAt * 1000 - Date.now();
+    this.expiryTimer = setTimeout(
+      () => {
+        if (Date.now() < expiresAt * 1000) return this.armExpiry(expiresAt);
+        this.tokenExpired = true;
+        if (this.relay?.idle) this.expire();
+      },
+      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
+    );
+  }
+
+  private expire(): void {
+    this.fatal({ severity: 'FATAL', code: '28000', message: 'sqlveil: the session token has expired', hint: 'reconnect with a fresh token' }, 'token_expired');
+  }
+
+  // ---- ending ----
+
+  /** Re-reads the state after an await (another event may have closed the connection). */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private fatal(e: ErrorNotice, reason: string): void {
+    if (this.state === 'closed') return;
+    const frame = writeErrorNotice(this.writer, e).take();
+    this.relay?.stop();
+    this.socket.end(frame);
+    this.close(reason);
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed' && !this.upstream && !this.pipeline) return;
+    this.state = 'closed';
+    clearTimeout(this.startupTimer);
+    clearTimeout(this.expiryTimer);
+    this.relay?.stop();
+    if (this.cancelKey !== undefined) this.ctx.cancels.unregister(this.cancelKey);
+    this.cancelKey = undefined;
+    if (this.upstream) {
+      const s = this.upstream.socket;
+      this.upstream = undefined;
+      if (!s.destroyed) s.destroy();
+    }
+    if (!this.socket.destroyed) {
+      this.socket.end();
+      this.socket.destroySoon?.();
+    }
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    p?.end(reason);
+  }
+}
+
+const functionCallRefused: ErrorNotice = {
+  severity: 'ERROR',
+  code: '0A000',
+  message: 'sqlveil: FunctionCall messages are not supported',
+  hint: 'call the function with a SELECT statement',
+};
+
+function denialNotice(d: Extract<StatementDecision, { action: 'deny' }>): ErrorNotice {
+  return { severity: 'ERROR', code: d.sqlState, message: d.message, hint: d.hint, detail: d.rule ? `rule: ${d.rule}` : undefined };
+}
+
+function toVerdict(d: StatementDecision | Promise<StatementDecision>): StatementVerdict | Promise<StatementVerdict> {
+  if (d instanceof Promise) return d.then((x) => toVerdict(x) as StatementVerdict);
+  return d.action === 'allow' ? ALLOW_VERDICT : { allow: false, error: denialNotice(d) };
+}
+
+const ALLOW_VERDICT: StatementVerdict = { allow: true };
+
+function toColumns(fields: FieldDescription[]): ResultColumn[] {
+  return fields.map((f) => ({
+    name: f.name,
+    origin: f.tableOid !== 0 ? { protocol: 'postgres', tableOid: f.tableOid, columnAttr: f.columnAttr } : undefined,
+    typeId: f.typeOid,
+    format: f.format === 1 ? 'binary' : 'text',
+  }));
+}
+
+/** Columns of the last row description seen, by identity: the relay hands back the same array for a repeated shape. */
+let lastFields: FieldDescription[] | undefined;
+let lastColumns: ResultColumn[] | undefined;
+
+function columnsOf(fields: FieldDescription[]): ResultColumn[] {
+  if (fields !== lastFields) {
+    lastColumns = toColumns(fields);
+    lastFields = fields;
+  }
+  return lastColumns!;
+}
+
+function rowRewriterFor(pipeline: SessionPipeline, fields: FieldDescription[] | undefined): RowRewriter | undefined {
+  const transform = pipeline.resultColumns(fields && columnsOf(fields));
+  if (!transform || transform.columns.length === 0) return undefined;
+  const apply = (c: number, v: Buffer | null) => transform.apply(c, v);
+  return { rewrite: (buf, bodyStart, end) => rewriteDataRow(buf, bodyStart, end, transform.columns, apply) };
+}
+
+/** Trace ids an agent framework may put in startup options (W3C traceparent, or a plain id). */
+function traceIdsFrom(params: Map<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of TRACE_PARAMS) {
+    const v = params.get(key);
+    if (v) out[key] = v.slice(0, 256);
+  }
+  return out;
+}

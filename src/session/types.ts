@@ -1,0 +1,70 @@
+// The protocol-agnostic vocabulary of a session: who, what statement, which columns, what decision.
+import type { VerifiedIdentity } from '../identity/types.js';
+import type { WireProtocol } from '../policy/config/types.js';
+
+export interface ClientInfo {
+  protocol: WireProtocol;
+  listener: string;
+  address: string;
+  port: number;
+  tls: boolean;
+  /** The user name the client put in its startup message (not the identity: the token is). */
+  startupUser: string;
+  database: string;
+  applicationName?: string;
+  /** Trace ids the client sent (startup options or connection attributes), e.g. traceparent. */
+  traceIds: Record<string, string>;
+}
+
+export interface SessionInfo {
+  id: string;
+  identity: VerifiedIdentity;
+  client: ClientInfo;
+  upstream: string;
+  startedAt: Date;
+}
+
+export interface StatementRequest {
+  sql: string;
+  /** simple: one query string; prepare: a statement prepared for later execution; function-call: a call outside SQL. */
+  via: 'simple' | 'prepare' | 'function-call';
+  /** Prepared statement name, when the protocol gives one. */
+  name: string;
+}
+
+export type StatementDecision =
+  | { action: 'allow' }
+  | {
+      action: 'deny';
+      /** SQLSTATE; the MySQL adapter maps it to an error number. */
+      sqlState: string;
+      /** What happened, for an agent to read. */
+      message: string;
+      /** What would be allowed instead. */
+      hint?: string;
+      /** The rule that decided. */
+      rule?: string;
+    };
+
+/** Where a result column comes from, as far as the protocol says. */
+export type ColumnOrigin =
+  | { protocol: 'postgres'; tableOid: number; columnAttr: number }
+  | { protocol: 'mysql'; schema: string; table: string; column: string };
+
+export interface ResultColumn {
+  name: string;
+  origin: ColumnOrigin | undefined;
+  typeId: number;
+  /** 'text' or 'binary' encoding of the values on the wire. */
+  format: 'text' | 'binary';
+}
+
+/** Changes cell values of rows of one result set; built once per result set, reused for every row. */
+export interface RowTransform {
+  /** Indexes of the columns it changes. */
+  readonly columns: readonly number[];
+  /** New value for a cell of a changed column (null for SQL NULL). */
+  apply(column: number, value: Buffer | null): Buffer | null;
+}
+
+export const ALLOW: StatementDecision = Object.freeze({ action: 'allow' });
