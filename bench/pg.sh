@@ -34,6 +34,7 @@ listen_port = $BOUNCER_PORT
 auth_type = trust
 auth_file = $TMP/users.txt
 pool_mode = session
+unix_socket_dir =
 max_client_conn = 200
 default_pool_size = 50
 pidfile = $TMP/pgbouncer.pid

@@ -81,6 +81,31 @@ export function decodeBind(buf: Buffer, bodyStart: number, end: number): BindMes
   return { portal, statement, paramFormats, params, resultFormats };
 }
 
+/** What the relay needs of a Bind on its hot path: the names and the result formats, params skipped. */
+export interface BindTarget {
+  portal: string;
+  statement: string;
+  resultFormats: number[];
+}
+
+const TEXT_RESULTS: number[] = [];
+
+export function decodeBindTarget(buf: Buffer, bodyStart: number, end: number): BindTarget {
+  const r = new BodyReader(buf, bodyStart, end);
+  const portal = r.cstring();
+  const statement = r.cstring();
+  r.bytes(2 * r.int16()); // parameter format codes
+  for (let n = r.int16(), i = 0; i < n; i++) {
+    const len = r.int32();
+    if (len > 0) r.bytes(len);
+  }
+  const n = r.int16();
+  if (n === 0) return { portal, statement, resultFormats: TEXT_RESULTS };
+  const resultFormats: number[] = new Array(n);
+  for (let i = 0; i < n; i++) resultFormats[i] = r.int16();
+  return { portal, statement, resultFormats };
+}
+
 /** Describe and Close: 'S' for a prepared statement, 'P' for a portal. */
 export interface TargetMessage {
   target: 'S' | 'P';

@@ -11,11 +11,12 @@ import { BackendCode, FrontendCode, type TransactionStatus } from './codes.js';
 import { FrameReader, ProtocolError } from './frame-reader.js';
 import { OutputBatch } from './output-batch.js';
 import {
-  decodeBind,
+  decodeBindTarget,
   decodeExecute,
   decodeParse,
   decodeQuery,
   decodeTarget,
+  type BindTarget,
 } from './frontend-messages.js';
 import { readCommandTag, readReadyStatus, readRowDescription, type FieldDescription } from './backend-messages.js';
 import { errorFrame, type ErrorNotice } from './errors.js';
@@ -55,10 +56,7 @@ interface StatementInfo {
   fields: FieldDescription[] | undefined;
 }
 
-interface PortalInfo {
-  statement: string;
-  resultFormats: number[];
-}
+type PortalInfo = BindTarget;
 
 
 export class PgRelay {
@@ -203,8 +201,8 @@ export class PgRelay {
         this.applyVerdict(code, buf, frameStart, end, this.hooks.functionCall(), toServer, toClient);
         return undefined;
       case FrontendCode.Bind: {
-        const bind = decodeBind(buf, bodyStart, end);
-        this.portals.set(bind.portal, { statement: bind.statement, resultFormats: bind.resultFormats });
+        const bind = decodeBindTarget(buf, bodyStart, end);
+        this.portals.set(bind.portal, bind);
         this.queue.push(Pending.Bind, bind.portal);
         break;
       }

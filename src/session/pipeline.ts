@@ -2,6 +2,7 @@
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
 import type { AuditSink } from '../audit/sink.js';
+import { isoNow } from '../audit/clock.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import { ALLOW, type ResultColumn, type RowTransform, type SessionInfo, type StatementDecision, type StatementRequest } from './types.js';
 
@@ -54,7 +55,7 @@ export class SessionPipeline {
     this.parts.audit.emit({
       type: 'statement',
       session: this.session.id,
-      at: new Date().toISOString(),
+      at: isoNow(),
       via: req.via,
       sql: req.sql,
       decision: decision.action,
@@ -76,6 +77,6 @@ export class SessionPipeline {
     if (this.ended) return;
     this.ended = true;
     this.cells.sessionsActive.value--;
-    this.parts.audit.emit({ type: 'session.end', session: this.session.id, at: new Date().toISOString(), reason, statements: this.statements, rows: this.rows });
+    this.parts.audit.emit({ type: 'session.end', session: this.session.id, at: isoNow(), reason, statements: this.statements, rows: this.rows });
   }
 }
