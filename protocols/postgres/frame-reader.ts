@@ -46,7 +46,8 @@ export class FrameReader {
   }
 
   push(chunk: Buffer): void {
-    this.chunk = chunk;
+    // Bytes left unread when the caller stopped early (a decision pending) come first.
+    this.chunk = this.pos < this.chunk.length ? Buffer.concat([this.chunk.subarray(this.pos), chunk]) : chunk;
     this.pos = 0;
   }
 

@@ -24,7 +24,8 @@ import { writeReadyForQuery } from './backend-messages.js';
 import { MessageWriter } from './writer.js';
 import { ResponseQueue, Pending, type PendingEntry } from './response-queue.js';
 
-export type StatementVerdict = { allow: true } | { allow: false; error: ErrorNotice };
+/** A statement may run (with at most `maxRows` result rows reaching the client), or is refused with an error. */
+export type StatementVerdict = { allow: true; maxRows?: number } | { allow: false; error: ErrorNotice };
 
 /** Rewrites DataRow frames of one result set; returns a new frame, or undefined to keep the row as it is. */
 export interface RowRewriter {
@@ -45,6 +46,10 @@ export interface RelayHooks {
   resultEnd(tag: string | undefined, rows: number): void;
   /** The server is ready for the next query. */
   ready(status: TransactionStatus): void;
+  /** The error a client gets when a result is cut at its row limit. */
+  rowLimitExceeded(limit: number): ErrorNotice;
+  /** Asks the upstream to cancel the running query (a CancelRequest on a new connection). */
+  cancelUpstream(): Promise<void>;
 }
 
 export interface RelayLimits {
@@ -54,10 +59,32 @@ export interface RelayLimits {
 
 interface StatementInfo {
   fields: FieldDescription[] | undefined;
+  maxRows: number;
 }
 
-type PortalInfo = BindTarget;
+interface PortalInfo extends BindTarget {
+  /** Rows the portal has returned over its Executes, for the export limit. */
+  rowsSent: number;
+}
 
+/**
+ * A result being cut at its row limit: the client gets an error in place of the rest, and
+ * everything the server sends until ReadyForQuery is dropped. Client messages wait until the
+ * cancel has reached the server, so it cannot hit the client's next query.
+ */
+interface Cut {
+  entry: PendingEntry;
+  /** The limit error has been sent. */
+  answered: boolean;
+  /** ReadyForQuery has arrived: nothing more to drop. */
+  ready: boolean;
+  /** The CancelRequest has been delivered. */
+  cancelled: boolean;
+}
+
+
+/** Execute of a portal that cannot exist: makes the server fail the batch and skip to Sync. */
+const FAILING_EXECUTE = new MessageWriter(64).begin(FrontendCode.Execute).cstring('sqlveil: batch cut at its row limit').int32(0).end().take();
 
 export class PgRelay {
   private readonly fromClient: FrameReader;
@@ -68,6 +95,7 @@ export class PgRelay {
   /** Skip client messages until Sync after a gateway-side error in an extended-protocol batch. */
   private skipUntilSync = false;
   private waitingVerdict = false;
+  private cut: Cut | undefined;
   private rewriter: RowRewriter | undefined;
   /** A result set is streaming (its columns are known to the hooks). */
   private inResult = false;
@@ -105,7 +133,7 @@ export class PgRelay {
 
   /** True when no request is in flight: the client has every reply it asked for. */
   get idle(): boolean {
-    return this.queue.size === 0 && !this.waitingVerdict && this.fromClient.holding === 0;
+    return this.queue.size === 0 && !this.clientHeld && this.fromClient.holding === 0;
   }
 
   stop(): void {
@@ -113,6 +141,11 @@ export class PgRelay {
   }
 
   // ---- client -> server ----
+
+  /** Client messages wait while a decision is pending or a cut result's cancel is in flight. */
+  private get clientHeld(): boolean {
+    return this.waitingVerdict || (this.cut !== undefined && !this.cut.cancelled);
+  }
 
   private onClientData(chunk: Buffer): void {
     if (this.closed) return;
@@ -125,7 +158,7 @@ export class PgRelay {
     const toClient = this.toClientBatch;
     const r = this.fromClient;
     try {
-      while (!this.waitingVerdict && r.next()) {
+      while (!this.clientHeld && r.next()) {
         const verdict = this.clientFrame(r, toServer, toClient);
         if (verdict instanceof Promise) {
           // Hold everything behind this message until the decision arrives, in order.
@@ -168,7 +201,7 @@ export class PgRelay {
   private backpressure(source: net.Socket, sink: net.Socket): void {
     source.pause();
     sink.once('drain', () => {
-      if (!this.waitingVerdict || source !== this.client) source.resume();
+      if (source !== this.client || !this.clientHeld) source.resume();
     });
   }
 
@@ -202,7 +235,7 @@ export class PgRelay {
         return undefined;
       case FrontendCode.Bind: {
         const bind = decodeBindTarget(buf, bodyStart, end);
-        this.portals.set(bind.portal, bind);
+        this.portals.set(bind.portal, { ...bind, rowsSent: 0 });
         this.queue.push(Pending.Bind, bind.portal);
         break;
       }
@@ -211,9 +244,13 @@ export class PgRelay {
         this.queue.push(t.target === 'S' ? Pending.DescribeStatement : Pending.DescribePortal, t.name);
         break;
       }
-      case FrontendCode.Execute:
-        this.queue.push(Pending.Execute, decodeExecute(buf, bodyStart, end).portal);
+      case FrontendCode.Execute: {
+        const portalName = decodeExecute(buf, bodyStart, end).portal;
+        const portal = this.portals.get(portalName);
+        const limit = (portal && this.statements.get(portal.statement)?.maxRows) ?? Infinity;
+        this.queue.push(Pending.Execute, portalName, limit, portal?.rowsSent ?? 0);
         break;
+      }
       case FrontendCode.Close: {
         const t = decodeTarget(buf, bodyStart, end);
         if (t.target === 'S') this.statements.delete(t.name);
@@ -254,12 +291,13 @@ export class PgRelay {
     toClient: OutputBatch,
   ): void {
     if (verdict.allow) {
+      const limit = verdict.maxRows ?? Infinity;
       if (code === FrontendCode.Parse) {
         const parse = decodeParse(buf, start + 5, end);
-        this.statements.set(parse.statement, { fields: undefined });
+        this.statements.set(parse.statement, { fields: undefined, maxRows: limit });
         this.queue.push(Pending.Parse, parse.statement);
       } else {
-        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '');
+        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit);
       }
       toServer.add(buf, start, end);
       return;
@@ -300,8 +338,10 @@ export class PgRelay {
 
   private serverFrame(r: FrameReader, toClient: OutputBatch): void {
     const { code, buf, bodyStart, end, frameStart } = r;
+    if (this.cut && this.cutFrame(code, buf, bodyStart, toClient)) return;
     switch (code) {
       case BackendCode.DataRow: {
+        if (this.overLimit()) return;
         // An Execute of a statement described earlier streams rows with no RowDescription.
         if (!this.inResult) this.startResult(this.portalFields(this.queue.head));
         this.rows++;
@@ -313,7 +353,10 @@ export class PgRelay {
         break;
       }
       case BackendCode.CopyData:
-        if (this.inCopyOut) this.rows++;
+        if (this.inCopyOut) {
+          if (this.overLimit()) return;
+          this.rows++;
+        }
         break;
       case BackendCode.RowDescription: {
         const fields = this.describe(buf, bodyStart, end);
@@ -350,7 +393,7 @@ export class PgRelay {
       case BackendCode.PortalSuspended:
         this.hooks.resultEnd(code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined, this.rows);
         this.endResult();
-        if (this.queue.head?.kind === Pending.Execute) this.queue.shift();
+        if (this.queue.head?.kind === Pending.Execute) this.finishExecute(this.queue.shift()!);
         break;
       case BackendCode.ErrorResponse:
         this.hooks.resultEnd(undefined, this.rows);
@@ -377,6 +420,69 @@ export class PgRelay {
     this.lastFields = readRowDescription(buf, bodyStart, end);
     this.lastDescription = Buffer.from(buf.subarray(bodyStart, end));
     return this.lastFields;
+  }
+
+  /** Counts a row against its request's limit; true (and the cut begins) when it is one too many. */
+  private overLimit(): boolean {
+    const head = this.queue.head;
+    if (head === undefined || ++head.rows <= head.limit) return false;
+    this.cut = { entry: head, answered: false, ready: false, cancelled: false };
+    this.client.pause();
+    // The client will treat the limit error like a server error and skip to its Sync; put the
+    // server in the same state, so nothing the client sends before that Sync runs.
+    if (head.kind === Pending.Execute && !this.queue.awaitsReady) this.server.write(FAILING_EXECUTE);
+    this.hooks.cancelUpstream().then(
+      () => this.cutCancelled(),
+      () => this.cutCancelled(),
+    );
+    return true;
+  }
+
+  private finishExecute(entry: PendingEntry): void {
+    const portal = this.portals.get(entry.name);
+    if (portal) portal.rowsSent = entry.rows;
+  }
+
+  /**
+   * While a result is cut: rows are dropped, its end (or the server's cancel error) becomes the
+   * gateway's limit error, and whatever else the server sends up to ReadyForQuery is dropped,
+   * so the client sees exactly the rows it may have and then one error. Returns true when the
+   * frame was handled here.
+   */
+  private cutFrame(code: number, buf: Buffer, bodyStart: number, toClient: OutputBatch): boolean {
+    const cut = this.cut!;
+    if (code === BackendCode.ReadyForQuery) {
+      cut.ready = true;
+      if (cut.cancelled) this.cut = undefined;
+      return false; // forwarded as usual
+    }
+    if (code === BackendCode.NoticeResponse || code === BackendCode.ParameterStatus || code === BackendCode.NotificationResponse) return false;
+    if (cut.answered) return true;
+    if (
+      code === BackendCode.CommandComplete ||
+      code === BackendCode.ErrorResponse ||
+      code === BackendCode.PortalSuspended ||
+      code === BackendCode.CopyDone ||
+      code === BackendCode.EmptyQueryResponse
+    ) {
+      cut.answered = true;
+      this.hooks.resultEnd(undefined, this.rows);
+      this.endResult();
+      toClient.addOwn(errorFrame(this.hooks.rowLimitExceeded(cut.entry.limit)));
+      this.queue.failBatch();
+      const portal = cut.entry.kind === Pending.Execute ? this.portals.get(cut.entry.name) : undefined;
+      if (portal) portal.rowsSent = cut.entry.rows;
+    }
+    return true;
+  }
+
+  private cutCancelled(): void {
+    const cut = this.cut;
+    if (!cut || this.closed) return;
+    cut.cancelled = true;
+    if (cut.ready) this.cut = undefined;
+    this.client.resume();
+    this.drainClient();
   }
 
   private startResult(fields: FieldDescription[] | undefined): void {

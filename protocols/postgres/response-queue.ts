@@ -22,6 +22,10 @@ export interface PendingEntry {
   /** Statement or portal name, where the request has one. */
   name: string;
   reply?: Buffer;
+  /** Rows this request may return (export limit); Infinity when unlimited. */
+  limit: number;
+  /** Rows returned so far (for an Execute, counted from the portal's earlier Executes). */
+  rows: number;
 }
 
 /** Requests the server answers with ReadyForQuery. */
@@ -39,12 +43,12 @@ export class ResponseQueue {
     return this.items[this.start];
   }
 
-  push(kind: PendingKind, name: string): void {
-    this.items.push({ kind, name });
+  push(kind: PendingKind, name: string, limit = Infinity, rows = 0): void {
+    this.items.push({ kind, name, limit, rows });
   }
 
   pushReply(reply: Buffer): void {
-    this.items.push({ kind: Pending.Reply, name: '', reply });
+    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0 });
   }
 
   shift(): PendingEntry | undefined {
@@ -69,6 +73,12 @@ export class ResponseQueue {
   /** An error ends the current request; in a batch the server skips everything up to Sync. */
   failBatch(): void {
     while (this.size > 0 && !endsWithReady(this.head!.kind)) this.shift();
+  }
+
+  /** True when a request answered by ReadyForQuery is queued (a Sync after a batch, say). */
+  get awaitsReady(): boolean {
+    for (let i = this.start; i < this.items.length; i++) if (endsWithReady(this.items[i]!.kind)) return true;
+    return false;
   }
 
   /** ReadyForQuery answers the first Sync, Query or FunctionCall. */

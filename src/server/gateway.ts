@@ -9,7 +9,7 @@ import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
 import { JsonLinesAuditSink, type AuditSink } from '../audit/sink.js';
-import { allowAllGate, passThroughResults, type PipelineParts } from '../session/pipeline.js';
+import { allowAllGate, passThroughResults, type PipelineParts, type StatementGate } from '../session/pipeline.js';
 import type { Logger } from '../log.js';
 import { CancelRegistry } from './cancel-registry.js';
 import type { ListenerContext } from './listener-context.js';
@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Replaces the configured token verifier (tests of pure parts only). */
   verifier?: TokenVerifier;
   audit?: AuditSink;
+  /** Replaces the statement gate built from the rules file (embedding and tests). */
+  gate?: StatementGate;
 }
 
 export interface BoundListener {
@@ -45,7 +47,7 @@ export class Gateway {
     private readonly opts: GatewayOptions,
   ) {
     this.audit = opts.audit ?? new JsonLinesAuditSink(config.audit.file);
-    this.parts = { gate: allowAllGate, results: passThroughResults, audit: this.audit, metrics: this.metrics };
+    this.parts = { gate: opts.gate ?? allowAllGate, results: passThroughResults, audit: this.audit, metrics: this.metrics };
     this.verifier = opts.verifier ?? new JwtVerifier(config.identity, config.roles);
   }
 

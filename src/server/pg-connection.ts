@@ -24,7 +24,7 @@ import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
 import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
 import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
-import type { ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
+import type { Denial, ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
 import { upstreamLoginFor } from './upstream-login.js';
@@ -259,9 +259,7 @@ export class PgClientConnection {
     };
     this.pipeline = new SessionPipeline(session, this.ctx.pipelineParts());
 
-    const key = this.ctx.cancels.register({
-      cancel: () => sendCancel({ host: this.ctx.upstream.host, port: this.ctx.upstream.port, connectTimeoutMs: this.ctx.upstream.connectTimeoutMs }, upstream.processId, upstream.secretKey),
-    });
+    const key = this.ctx.cancels.register({ cancel: () => this.cancelUpstream() });
     this.cancelKey = key.processId;
 
     const w = this.writer;
@@ -307,7 +305,16 @@ export class PgClientConnection {
         if (this.tokenExpired) setImmediate(() => this.expire());
         void status;
       },
+      rowLimitExceeded: (limit) => denialNotice(pipeline.rowLimitExceeded(limit)),
+      cancelUpstream: () => this.cancelUpstream(),
     };
+  }
+
+  private cancelUpstream(): Promise<void> {
+    const up = this.upstream;
+    if (!up) return Promise.resolve();
+    const target = { host: this.ctx.upstream.host, port: this.ctx.upstream.port, connectTimeoutMs: this.ctx.upstream.connectTimeoutMs };
+    return sendCancel(target, up.processId, up.secretKey);
   }
 
   /** The session ends when its token does: at once when idle, else after the current request. */
@@ -372,13 +379,14 @@ const functionCallRefused: ErrorNotice = {
   hint: 'call the function with a SELECT statement',
 };
 
-function denialNotice(d: Extract<StatementDecision, { action: 'deny' }>): ErrorNotice {
+function denialNotice(d: Denial): ErrorNotice {
   return { severity: 'ERROR', code: d.sqlState, message: d.message, hint: d.hint, detail: d.rule ? `rule: ${d.rule}` : undefined };
 }
 
 function toVerdict(d: StatementDecision | Promise<StatementDecision>): StatementVerdict | Promise<StatementVerdict> {
   if (d instanceof Promise) return d.then((x) => toVerdict(x) as StatementVerdict);
-  return d.action === 'allow' ? ALLOW_VERDICT : { allow: false, error: denialNotice(d) };
+  if (d.action === 'allow') return d.maxRows === undefined ? ALLOW_VERDICT : { allow: true, maxRows: d.maxRows };
+  return { allow: false, error: denialNotice(d) };
 }
 
 const ALLOW_VERDICT: StatementVerdict = { allow: true };

@@ -4,7 +4,7 @@
 import type { AuditSink } from '../audit/sink.js';
 import { isoNow } from '../audit/clock.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
-import { ALLOW, type ResultColumn, type RowTransform, type SessionInfo, type StatementDecision, type StatementRequest } from './types.js';
+import { ALLOW, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementDecision, type StatementRequest } from './types.js';
 
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
 export interface StatementGate {
@@ -66,6 +66,18 @@ export class SessionPipeline {
 
   resultColumns(columns: readonly ResultColumn[] | undefined): RowTransform | undefined {
     return this.parts.results.transformFor(this.session, columns);
+  }
+
+  /** The error for a result cut at its export limit; audited, since rows were withheld. */
+  rowLimitExceeded(limit: number): Denial {
+    this.parts.audit.emit({ type: 'statement.cut', session: this.session.id, at: isoNow(), limit });
+    return {
+      action: 'deny',
+      sqlState: '54000',
+      rule: 'maxRows',
+      message: `sqlveil: result cut at ${limit} rows: the export limit of role ${this.session.identity.role} is ${limit} rows`,
+      hint: `add LIMIT ${limit} or less, or aggregate in SQL; larger exports need an approval`,
+    };
   }
 
   resultEnd(rows: number): void {

@@ -33,7 +33,11 @@ export interface StatementRequest {
 }
 
 export type StatementDecision =
-  | { action: 'allow' }
+  | {
+      action: 'allow';
+      /** Export limit: at most this many result rows reach the client; the rest is cut. */
+      maxRows?: number;
+    }
   | {
       action: 'deny';
       /** SQLSTATE; the MySQL adapter maps it to an error number. */
@@ -68,3 +72,6 @@ export interface RowTransform {
 }
 
 export const ALLOW: StatementDecision = Object.freeze({ action: 'allow' });
+
+/** A refusal the session sends as an ordinary error. */
+export type Denial = Extract<StatementDecision, { action: 'deny' }>;

@@ -9,6 +9,7 @@ import { generateDevKey, mintDevToken, type DevKey } from '../../src/identity/de
 import { loadConfigFile } from '../../src/policy/config/load.js';
 import { Gateway } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/log.js';
+import type { StatementGate } from '../../src/session/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -93,7 +94,7 @@ export interface TestGateway {
  * Starts a gateway in this process with rules/hipaa.yaml (or another rules file), pointed at
  * the local PostgreSQL through the SQLVEIL_* variables, exactly as an operator would.
  */
-export async function startGateway(opts: { rules?: string; env?: Record<string, string> } = {}): Promise<TestGateway> {
+export async function startGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate } = {}): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'sqlveil-it-'));
   const key = await generateDevKey('ES256');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify(key.publicJwks));
@@ -112,7 +113,7 @@ export async function startGateway(opts: { rules?: string; env?: Record<string, 
   };
   const loaded = await loadConfigFile(opts.rules ?? join(ROOT, 'rules/hipaa.yaml'), { ...process.env, ...env });
   if (!loaded.ok) throw new Error(`rules file invalid: ${JSON.stringify(loaded.errors)}`);
-  const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent') });
+  const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate });
   await gateway.start();
   return {
     gateway,
