@@ -83,6 +83,8 @@ function readOneByte(socket: net.Socket): Promise<number> {
       socket.off('data', onData);
       socket.off('error', onEnd);
       socket.off('close', onEnd);
+      // Stop flowing before TLS takes the socket over.
+      socket.pause();
     };
     socket.on('data', onData);
     socket.once('error', onEnd);
@@ -104,15 +106,21 @@ async function negotiateTls(socket: net.Socket, login: UpstreamLogin): Promise<{
     socket.destroy();
     throw new UpstreamLoginError('unexpected reply to SSLRequest');
   }
-  const verify = mode === 'verify-ca' || mode === 'verify-full';
-  const secure = tls.connect({
+  const serverName = login.tls.serverName ?? login.host;
+  const options: tls.ConnectionOptions = {
     socket,
     ca: login.tls.ca,
-    servername: net.isIP(login.tls.serverName ?? login.host) ? undefined : (login.tls.serverName ?? login.host),
-    rejectUnauthorized: verify,
-    // verify-ca trusts the chain but not the name, as libpq does.
-    checkServerIdentity: mode === 'verify-full' ? undefined : () => undefined,
-  });
+    rejectUnauthorized: mode === 'verify-ca' || mode === 'verify-full',
+  };
+  // SNI takes host names only; verify-full checks the certificate against serverName (or the host).
+  if (!net.isIP(serverName)) options.servername = serverName;
+  if (mode === 'verify-full') {
+    options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(serverName, cert);
+  } else {
+    // verify-ca trusts the chain but not the name, as libpq does; require/prefer verify nothing.
+    options.checkServerIdentity = () => undefined;
+  }
+  const secure = tls.connect(options);
   await new Promise<void>((resolve, reject) => {
     secure.once('secureConnect', resolve);
     secure.once('error', (err) => reject(new UpstreamLoginError(`TLS to upstream failed: ${err.message}`)));
