@@ -16,13 +16,13 @@ import {
   decodeParse,
   decodeQuery,
   decodeTarget,
-  type BindTarget,
 } from './frontend-messages.js';
 import { readCommandTag, readReadyStatus, readRowDescription, type FieldDescription } from './backend-messages.js';
 import { errorFrame, type ErrorNotice } from './errors.js';
 import { writeReadyForQuery } from './backend-messages.js';
 import { MessageWriter } from './writer.js';
 import { ResponseQueue, Pending, type PendingEntry } from './response-queue.js';
+import { PreparedRegistry } from './prepared-registry.js';
 
 /** A statement may run (with at most `maxRows` result rows reaching the client), or is refused with an error. */
 export type StatementVerdict = { allow: true; maxRows?: number } | { allow: false; error: ErrorNotice };
@@ -57,16 +57,6 @@ export interface RelayLimits {
   maxServerMessageBytes: number;
 }
 
-interface StatementInfo {
-  fields: FieldDescription[] | undefined;
-  maxRows: number;
-}
-
-interface PortalInfo extends BindTarget {
-  /** Rows the portal has returned over its Executes, for the export limit. */
-  rowsSent: number;
-}
-
 /**
  * A result being cut at its row limit: the client gets an error in place of the rest, and
  * everything the server sends until ReadyForQuery is dropped. Client messages wait until the
@@ -90,8 +80,7 @@ export class PgRelay {
   private readonly fromClient: FrameReader;
   private readonly fromServer: FrameReader;
   private readonly queue = new ResponseQueue();
-  private readonly statements = new Map<string, StatementInfo>();
-  private readonly portals = new Map<string, PortalInfo>();
+  private readonly prepared = new PreparedRegistry();
   /** Skip client messages until Sync after a gateway-side error in an extended-protocol batch. */
   private skipUntilSync = false;
   private waitingVerdict = false;
@@ -235,7 +224,7 @@ export class PgRelay {
         return undefined;
       case FrontendCode.Bind: {
         const bind = decodeBindTarget(buf, bodyStart, end);
-        this.portals.set(bind.portal, { ...bind, rowsSent: 0 });
+        this.prepared.bound(bind);
         this.queue.push(Pending.Bind, bind.portal);
         break;
       }
@@ -246,15 +235,13 @@ export class PgRelay {
       }
       case FrontendCode.Execute: {
         const portalName = decodeExecute(buf, bodyStart, end).portal;
-        const portal = this.portals.get(portalName);
-        const limit = (portal && this.statements.get(portal.statement)?.maxRows) ?? Infinity;
-        this.queue.push(Pending.Execute, portalName, limit, portal?.rowsSent ?? 0);
+        const budget = this.prepared.executeBudget(portalName);
+        this.queue.push(Pending.Execute, portalName, budget.limit, budget.rowsSent);
         break;
       }
       case FrontendCode.Close: {
         const t = decodeTarget(buf, bodyStart, end);
-        if (t.target === 'S') this.statements.delete(t.name);
-        else this.portals.delete(t.name);
+        this.prepared.closed(t.target, t.name);
         this.queue.push(Pending.Close, t.name);
         break;
       }
@@ -294,7 +281,7 @@ export class PgRelay {
       const limit = verdict.maxRows ?? Infinity;
       if (code === FrontendCode.Parse) {
         const parse = decodeParse(buf, start + 5, end);
-        this.statements.set(parse.statement, { fields: undefined, maxRows: limit });
+        this.prepared.parsed(parse.statement, limit);
         this.queue.push(Pending.Parse, parse.statement);
       } else {
         this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit);
@@ -362,8 +349,7 @@ export class PgRelay {
         const fields = this.describe(buf, bodyStart, end);
         const head = this.queue.head;
         if (head?.kind === Pending.DescribeStatement) {
-          const st = this.statements.get(head.name);
-          if (st) st.fields = fields;
+          this.prepared.described(head.name, fields);
           this.queue.shift();
         } else if (head?.kind === Pending.DescribePortal) {
           this.queue.shift();
@@ -439,8 +425,7 @@ export class PgRelay {
   }
 
   private finishExecute(entry: PendingEntry): void {
-    const portal = this.portals.get(entry.name);
-    if (portal) portal.rowsSent = entry.rows;
+    this.prepared.executed(entry.name, entry.rows);
   }
 
   /**
@@ -470,8 +455,7 @@ export class PgRelay {
       this.endResult();
       toClient.addOwn(errorFrame(this.hooks.rowLimitExceeded(cut.entry.limit)));
       this.queue.failBatch();
-      const portal = cut.entry.kind === Pending.Execute ? this.portals.get(cut.entry.name) : undefined;
-      if (portal) portal.rowsSent = cut.entry.rows;
+      if (cut.entry.kind === Pending.Execute) this.finishExecute(cut.entry);
     }
     return true;
   }
@@ -498,14 +482,8 @@ export class PgRelay {
     this.inCopyOut = false;
   }
 
-  /** Columns of the portal an Execute runs: its statement's description with the Bind's result formats. */
+  /** Columns of the portal an Execute runs, when the rows come without a RowDescription. */
   private portalFields(head: PendingEntry | undefined): FieldDescription[] | undefined {
-    if (head?.kind !== Pending.Execute) return undefined;
-    const p = this.portals.get(head.name);
-    const fields = p && this.statements.get(p.statement)?.fields;
-    if (!p || !fields) return undefined;
-    const formats = p.resultFormats;
-    if (formats.length === 0) return fields;
-    return fields.map((f, i) => ({ ...f, format: formats[formats.length === 1 ? 0 : i] ?? 0 }));
+    return head?.kind === Pending.Execute ? this.prepared.portalFields(head.name) : undefined;
   }
 }

@@ -83,8 +83,6 @@ function readOneByte(socket: net.Socket): Promise<number> {
       socket.off('data', onData);
       socket.off('error', onEnd);
       socket.off('close', onEnd);
-      // Stop flowing before TLS takes the socket over.
-      socket.pause();
     };
     socket.on('data', onData);
     socket.once('error', onEnd);
@@ -120,6 +118,7 @@ async function negotiateTls(socket: net.Socket, login: UpstreamLogin): Promise<{
     // verify-ca trusts the chain but not the name, as libpq does; require/prefer verify nothing.
     options.checkServerIdentity = () => undefined;
   }
+  socket.pause(); // stop flowing before TLS takes the socket over
   const secure = tls.connect(options);
   await new Promise<void>((resolve, reject) => {
     secure.once('secureConnect', resolve);
@@ -215,6 +214,7 @@ function authenticate(socket: net.Socket, login: UpstreamLogin, timeoutMs: numbe
     socket.on('data', onData);
     socket.on('close', onClose);
     socket.on('error', onError);
+    socket.resume();
     socket.write(serialize.startup({ ...login.params, user: login.user, database: login.database }));
   });
 }

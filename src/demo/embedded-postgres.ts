@@ -18,8 +18,6 @@ export interface EmbeddedPostgres {
   port: number;
   /** Connection URL for the gateway's upstream: user postgres, no password, database postgres. */
   url: string;
-  /** Runs SQL directly on the database (not through the gateway). */
-  query<T>(sql: string): Promise<T[]>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +46,6 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     host: opts.host,
     port,
     url: `postgres://postgres@${opts.host}:${port}/postgres`,
-    query: async <T>(sql: string) => (await db.query<T>(sql)).rows,
     stop: async () => {
       await running.stop();
       // stop() detaches its connections without waiting; let a pending ROLLBACK run before closing.

@@ -1,12 +1,13 @@
-// Everything `sqlveil demo` runs, started in order and stopped in reverse: the embedded clinic
+// Everything `sqlveil demo` runs, in the order it starts: the embedded clinic
 // database, the development key, the gateway in front of it, and a token per demo user.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../log.js';
+import type { Gateway } from '../server/gateway.js';
 import { DEMO_DIR, ensureDemoKey } from './demo-key.js';
 import { startDemoGateway } from './demo-gateway.js';
 import { mintDemoTokens, type DemoToken } from './demo-users.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { packageRoot } from './package-root.js';
 import { choosePort, type PortChoice } from './ports.js';
 
@@ -31,7 +32,7 @@ export interface RunningDemo {
   files: { dir: string; privateKey: string; jwks: string; audit: string; keyCreated: boolean };
   /** From the call to the gateway listening, in milliseconds. */
   startupMs: number;
-  /** Stops the gateway, then the database. Safe to call more than once. */
+  /** Stops the gateway and the database, ending open sessions. Safe to call more than once. */
   stop(): Promise<void>;
 }
 
@@ -39,21 +40,27 @@ export async function startDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const started = performance.now();
   const workDir = opts.workDir ?? process.cwd();
   const log = opts.log ?? createLogger('warn');
-  const stops: (() => Promise<void>)[] = [];
+  let database: EmbeddedPostgres | undefined;
+  let gateway: Gateway | undefined;
+  // Gateway.stop() closes its listening socket first and waits for client sessions to end before
+  // closing them, so an open psql would hold it. Start it (no new clients), stop the database,
+  // which ends every upstream connection and so every session, then let it finish.
   const stopAll = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop();
+    const gatewayStopped = gateway?.stop();
+    gateway = undefined;
+    await database?.stop();
+    database = undefined;
+    await gatewayStopped;
   };
 
   try {
     const seedSql = await readFile(join(packageRoot(), 'test', 'fixtures', 'clinic.pg.sql'), 'utf8');
-    const database = await startEmbeddedPostgres({ host: DEMO_HOST, port: portChoice(opts.databasePort, DEFAULT_DATABASE_PORT), seedSql });
-    stops.push(() => database.stop());
+    database = await startEmbeddedPostgres({ host: DEMO_HOST, port: portChoice(opts.databasePort, DEFAULT_DATABASE_PORT), seedSql });
 
     const key = await ensureDemoKey(workDir);
     const audit = join(workDir, DEMO_DIR, 'audit.jsonl');
     const port = await choosePort(DEMO_HOST, portChoice(opts.gatewayPort, DEFAULT_GATEWAY_PORT));
-    const gateway = await startDemoGateway({ host: DEMO_HOST, port, upstreamUrl: database.url, jwksPath: key.jwksPath, auditPath: audit, log });
-    stops.push(() => gateway.stop());
+    gateway = await startDemoGateway({ host: DEMO_HOST, port, upstreamUrl: database.url, jwksPath: key.jwksPath, auditPath: audit, log });
 
     const tokens = await mintDemoTokens(key.privateJwk);
     const bound = gateway.listeners[0]?.address;

@@ -107,8 +107,10 @@ export class Gateway {
 
   async stop(): Promise<void> {
     this.ready = false;
-    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // server.close() calls back only once every connection has ended: end them in the same step.
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const c of this.connections) c.close('gateway shutting down');
+    await closed;
     if (this.admin) await new Promise<void>((r) => this.admin!.close(() => r()));
     await this.audit.close();
   }
