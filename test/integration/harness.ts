@@ -50,6 +50,8 @@ export function run(
       if (sig) clearTimeout(sig);
       resolvePromise({ code, signal, stdout, stderr });
     });
+    // A program that exits before reading its input closes the pipe: that is not a test failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
