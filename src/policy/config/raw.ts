@@ -1,6 +1,7 @@
 // What a rules file holds once it matches the schema (schema.ts): camelCase keys, values as
 // written (after interpolation), defaults not yet applied.
-import type { CleartextPolicy, UpstreamTlsMode, WireProtocol } from './types.js';
+import type { RiskFlag, StatementKind } from '../../sql/analysis.js';
+import type { CleartextPolicy, PolicyMode, UpstreamTlsMode, WireProtocol } from './types.js';
 
 export interface RawListener {
   name: string;
@@ -56,7 +57,36 @@ export interface RawConfig {
   audit?: RawAudit;
   admin?: { listen: string };
   limits?: { maxClientMessageBytes?: number; startupTimeoutMs?: number };
-  policy?: Record<string, unknown>;
+  policy?: RawPolicy;
   masking?: Record<string, unknown>;
   approvals?: Record<string, unknown>;
+}
+
+export interface RawApproval {
+  name: string;
+  when: { limitAbove?: number; kinds?: StatementKind[]; tables?: string[]; flags?: RiskFlag[]; unbounded?: true };
+  mode?: 'reject' | 'wait';
+  approvers: string[];
+  approvalsNeeded?: number;
+  ttl?: string;
+  waitTimeout?: string;
+}
+
+export interface RawRolePolicy {
+  mode?: PolicyMode;
+  /** `all` or a list; any other string is reported by build-policy.ts. */
+  allow: string | StatementKind[];
+  block?: { flags?: RiskFlag[]; functions?: string[] };
+  tables?: { allow?: string[]; deny?: string[] };
+  maxRows?: number;
+  unbounded?: 'refuse' | 'approve' | 'allow';
+  protected?: string[];
+  approvals?: RawApproval[];
+  observe?: string[];
+}
+
+export interface RawPolicy {
+  mode?: PolicyMode;
+  unparsable?: 'refuse' | 'allow';
+  roles?: Record<string, RawRolePolicy>;
 }

@@ -1,6 +1,7 @@
 // JSON Schema (draft-07) of the rules file: the shape only. Meaning (references between sections,
 // addresses, URLs, files) is checked afterwards by the semantic stage. rules/schema.json is this
 // object written out for editors; a unit test keeps the two equal.
+import { policySchema } from './policy-schema.js';
 
 const name = {
   type: 'string',
@@ -199,7 +200,7 @@ export const configSchema = {
         startupTimeoutMs: { type: 'integer', minimum: 100, maximum: 300000, default: 10000 },
       },
     },
-    policy: reserved('statement policy'),
+    policy: policySchema,
     masking: reserved('PHI masking rules'),
     approvals: reserved('approval workflows'),
   },

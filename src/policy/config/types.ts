@@ -1,5 +1,6 @@
 // Typed, validated configuration: what the rules file means once loaded.
 // Nothing downstream of src/policy/config reads raw YAML or environment variables.
+import type { RiskFlag, StatementKind } from '../../sql/analysis.js';
 
 export type WireProtocol = 'postgres' | 'mysql';
 
@@ -86,6 +87,8 @@ export interface GatewayConfig {
   upstreams: UpstreamConfig[];
   identity: IdentityConfig;
   roles: RoleConfig[];
+  /** Statement policy; absent when the file has no `policy` section (then every statement is allowed). */
+  policy?: PolicyConfig;
   audit: AuditConfig;
   admin?: AdminConfig;
   limits: {
@@ -94,4 +97,69 @@ export interface GatewayConfig {
     /** Close a client that has not completed startup within this time. */
     startupTimeoutMs: number;
   };
+}
+
+/** enforce: decisions apply. observe: decisions are logged and audited but never applied (rollouts). */
+export type PolicyMode = 'enforce' | 'observe';
+
+export interface PolicyConfig {
+  /** The file-wide mode; a role's own `mode` overrides it (see RolePolicy.mode). */
+  mode: PolicyMode;
+  /** What happens to a statement string the parser cannot read. */
+  unparsable: 'refuse' | 'allow';
+  /** Role name -> its rules. A role with no entry may run nothing. */
+  roles: Record<string, RolePolicy>;
+}
+
+export interface RolePolicy {
+  role: string;
+  /** Effective mode: the role's own `mode`, else the file-wide one. */
+  mode: PolicyMode;
+  /** Statement kinds the role may run (`all` is expanded to every kind). */
+  allow: StatementKind[];
+  /** Refused even when the kind is allowed. Function patterns are globs, `name` or `schema.name`. */
+  block: { flags: RiskFlag[]; functions: string[] };
+  /** `schema.table` globs; `allow` absent means any table not denied. */
+  tables: { allow?: string[]; deny: string[] };
+  /** Export limit: rows one statement may return to this role. */
+  maxRows?: number;
+  /** A read of a protected table with no LIMIT, or a LIMIT above maxRows. */
+  unbounded: 'refuse' | 'approve' | 'allow';
+  /** `schema.table` globs of the tables `unbounded` guards. */
+  protected: string[];
+  approvals: ApprovalRule[];
+  /**
+   * Rules applied in observe mode only, as rule ids: `allow`, `block.flags.<flag>`,
+   * `block.functions`, `tables`, `unbounded`, `maxRows`, `approvals.<name>`.
+   */
+  observe: string[];
+}
+
+/** When a statement needs an approval; every condition given must hold. */
+export interface ApprovalCondition {
+  /** The statement has a LIMIT above this (a statement with no LIMIT does not match). */
+  limitAbove?: number;
+  kinds?: StatementKind[];
+  /** `schema.table` globs; any table read or written matching one. */
+  tables?: string[];
+  /** Any of these risk flags. */
+  flags?: RiskFlag[];
+  /** A read of a protected table with no LIMIT or a LIMIT above maxRows. */
+  unbounded?: true;
+}
+
+export interface ApprovalRule {
+  name: string;
+  /** The role whose rules hold this approval. */
+  role: string;
+  when: ApprovalCondition;
+  /** reject: refuse naming the request id, a retry after approval runs once. wait: hold the statement until approved. */
+  mode: 'reject' | 'wait';
+  /** Token groups allowed to approve. */
+  approvers: string[];
+  approvalsNeeded: number;
+  /** How long a granted approval stays usable. */
+  ttlMs: number;
+  /** mode wait: how long the statement is held before it is refused. */
+  waitTimeoutMs: number;
 }

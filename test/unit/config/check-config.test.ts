@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCheckConfig } from '../../../src/cli/check-config.js';
-import { minimal, publicJwks, tempDir, type TempDir } from './helpers.js';
+import { minimal, minimalWithoutPolicy, publicJwks, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;
 let out: string;
@@ -54,6 +54,15 @@ describe('sqlveil check-config', () => {
     const file = tmp.file('warn.yaml', minimal.replace('listen: 127.0.0.1:6432', 'listen: 0.0.0.0:6432'));
     expect(await runCheckConfig([file])).toBe(0);
     expect(err).toMatch(new RegExp(`^${file}:5:13: warning: listeners\\[0\\]\\.listen: no tls on a non-loopback address`));
+  });
+
+  it('warns loudly about a file without a statement policy', async () => {
+    const file = tmp.file('open.yaml', minimalWithoutPolicy);
+    expect(await runCheckConfig([file])).toBe(0);
+    expect(err).toBe(
+      `${file}:1:1: warning: NO STATEMENT POLICY: this file has no \`policy\` section, so every role may run every statement ` +
+        '(DELETE, DROP, COPY ... PROGRAM included) with no export limit; add one (see docs/policy.md)\n',
+    );
   });
 
   it('prints FILE:LINE:COL: PATH: MESSAGE per error and exits 1', async () => {

@@ -32,6 +32,13 @@ export function tempDir(): TempDir {
   };
 }
 
+/** The policy section closing `minimal`; tests that write their own policy remove it. */
+export const minimalPolicy = `policy:
+  roles:
+    agent:
+      allow: [select]
+`;
+
 /** A small valid rules file; tests replace lines of it. */
 export const minimal = `version: 1
 listeners:
@@ -50,7 +57,10 @@ identity:
 roles:
   - name: agent
     groups: [agents]
-`;
+${minimalPolicy}`;
+
+/** `minimal` without its policy section. */
+export const minimalWithoutPolicy = minimal.replace(minimalPolicy, '');
 
 /** Parses `yaml` as if it were `rules.yaml` in `dir`. */
 export function parseIn(dir: string, yaml: string, env: Env = {}): LoadResult {

@@ -92,7 +92,7 @@ describe('interpolation in a rules file', () => {
   });
 
   it('expands inside the reserved sections too, and honours $${', () => {
-    const yaml = `${minimal}policy:\n  note: "$\${literal} \${WHO:-x}"\n`;
+    const yaml = `${minimal}masking:\n  note: "$\${literal} \${WHO:-x}"\n`;
     expect(parseIn(tmp.dir, yaml, { WHO: 'me' }).ok).toBe(true);
   });
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../../src/policy/config/load.js';
-import { errorAt, expectErrors, expectOk, lineOf, minimal, parseIn, publicJwks, tempDir, type TempDir } from './helpers.js';
+import { statementKinds } from '../../../src/policy/statement-vocabulary.js';
+import { errorAt, expectErrors, expectOk, lineOf, minimal, minimalWithoutPolicy, parseIn, publicJwks, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;
 beforeAll(() => {
@@ -56,7 +57,22 @@ audit:
   kafka: { brokers: "k1:9092, k2:9092", topicPrefix: veil, clientId: gw }
 admin: { listen: 127.0.0.1:9187 }
 limits: { maxClientMessageBytes: 1048576, startupTimeoutMs: 5000 }
-policy: { anything: [1, 2] }
+policy:
+  mode: observe
+  unparsable: allow
+  roles:
+    agent:
+      mode: enforce
+      allow: [select, explain]
+      block: { flags: [update-without-where], functions: [pg_sleep] }
+      tables: { allow: ["clinic.*"], deny: ["clinic.secret_*"] }
+      maxRows: 500
+      protected: [clinic.patients]
+      approvals:
+        - { name: bulk, when: { limitAbove: 100 }, approvers: [dba] }
+      observe: [tables]
+    dba:
+      allow: all
 masking: {}
 approvals: {}
 `;
@@ -131,6 +147,46 @@ describe('parseConfigText', () => {
         },
         { name: 'dba', groups: ['dba'], credentials: {} },
       ],
+      policy: {
+        mode: 'observe',
+        unparsable: 'allow',
+        roles: {
+          agent: {
+            role: 'agent',
+            mode: 'enforce',
+            allow: ['select', 'explain'],
+            block: { flags: ['update-without-where'], functions: ['pg_sleep'] },
+            tables: { allow: ['clinic.*'], deny: ['clinic.secret_*'] },
+            maxRows: 500,
+            unbounded: 'refuse',
+            protected: ['clinic.patients'],
+            approvals: [
+              {
+                name: 'bulk',
+                role: 'agent',
+                when: { limitAbove: 100 },
+                mode: 'reject',
+                approvers: ['dba'],
+                approvalsNeeded: 1,
+                ttlMs: 900000,
+                waitTimeoutMs: 60000,
+              },
+            ],
+            observe: ['tables'],
+          },
+          dba: {
+            role: 'dba',
+            mode: 'observe',
+            allow: statementKinds,
+            block: { flags: [], functions: [] },
+            tables: { deny: [] },
+            unbounded: 'refuse',
+            protected: [],
+            approvals: [],
+            observe: [],
+          },
+        },
+      },
       audit: {
         file: join(tmp.dir, 'audit/out.jsonl'),
         kafka: { brokers: ['k1:9092', 'k2:9092'], topicPrefix: 'veil', clientId: 'gw' },
@@ -178,9 +234,9 @@ describe('parseConfigText', () => {
   });
 
   it('reports an unknown top-level key but accepts any object under the reserved sections', () => {
-    const yaml = `${minimal}policy: { rules: [1] }\nmasking: { a: { b: c } }\napprovals: {}\npolcy: {}\n`;
+    const yaml = `${minimal}masking: { a: { b: c } }\napprovals: {}\npolcy: {}\n`;
     expect(errorAt(parseIn(tmp.dir, yaml), 'polcy')).toMatchObject({ line: lineOf(yaml, 'polcy'), column: 1 });
-    expect(errorAt(parseIn(tmp.dir, `${minimal}policy: []\n`), 'policy').message).toBe('must be a map');
+    expect(errorAt(parseIn(tmp.dir, `${minimalWithoutPolicy}policy: []\n`), 'policy').message).toBe('must be a map');
   });
 
   it('reports a missing key at the map that lacks it', () => {

@@ -2,7 +2,7 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorAt, expectOk, lineOf, minimal, parseIn, publicJwks, tempDir, type TempDir } from './helpers.js';
+import { errorAt, expectOk, lineOf, minimal, minimalWithoutPolicy, parseIn, publicJwks, tempDir, type TempDir } from './helpers.js';
 
 let tmp: TempDir;
 beforeAll(() => {
@@ -31,7 +31,12 @@ const secondListener = `  - name: my
 upstreams:`;
 
 const withSecondListener = (yaml: string) => yaml.replace('upstreams:', secondListener);
-const withSecondRole = (extra: string) => `${minimal}  - name: dba\n    groups: [dba]\n${extra}`;
+/** Roles dba and `extra` after agent, each with a policy entry (a role without one is a warning). */
+const withSecondRole = (extra: string) => {
+  const names = new Set(['agent', 'dba', ...[...extra.matchAll(/name: (\S+)/g)].map((m) => m[1])]);
+  const policy = [...names].map((name) => `    ${name}: { allow: [select] }\n`).join('');
+  return `${minimalWithoutPolicy}  - name: dba\n    groups: [dba]\n${extra}policy:\n  roles:\n${policy}`;
+};
 
 describe('listeners', () => {
   it('must name an existing upstream', () => {
