@@ -19,8 +19,10 @@ export async function runStart(args: string[]): Promise<number> {
   }
   const log = createLogger();
   for (const w of loaded.warnings) log.warn({ path: w.path, line: w.line }, w.message);
-  const gateway = new Gateway(loaded.config, { log });
+  const gateway = new Gateway(loaded.config, { log, watchRules: true });
   await gateway.start();
+  // SIGHUP re-reads the rules file, as operators expect of a daemon.
+  process.on('SIGHUP', () => void gateway.reloadPolicy());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');

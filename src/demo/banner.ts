@@ -5,7 +5,7 @@ import { DEMO_ISSUER } from './demo-gateway.js';
 import { DEMO_TOKEN_TTL } from './demo-users.js';
 import type { RunningDemo } from './start-demo.js';
 
-export const TRY_STATEMENTS = ['select * from clinic.clinics;', 'select full_name, ssn from clinic.patients;', '\\dt clinic.*'];
+export const TRY_STATEMENTS = ['select * from clinic.clinics;', 'select full_name, ssn from clinic.patients limit 5;', '\\dt clinic.*'];
 
 export function psqlCommand(demo: RunningDemo, user: string, token: string): string {
   // A JWT is base64url and dots only: single quotes are enough for any POSIX shell.

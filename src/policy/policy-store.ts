@@ -57,10 +57,11 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
     /** The configuration the gateway started with: sections other than `policy` stay as they are. */
     private readonly running: GatewayConfig,
     private readonly log: PolicyLogger,
-    private readonly options: { debounceMs?: number } = {},
+    private readonly options: { debounceMs?: number; env?: Env } = {},
   ) {
     super();
     this.policy = running.policy;
+    if (options.env) this.env = options.env;
     this.file = running.source;
   }
 

@@ -9,7 +9,11 @@ import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
 import { JsonLinesAuditSink, type AuditSink } from '../audit/sink.js';
+import { isoNow } from '../audit/clock.js';
 import { allowAllGate, passThroughResults, type PipelineParts, type StatementGate } from '../session/pipeline.js';
+import { PolicyGate } from '../session/policy-gate.js';
+import { PolicyStore } from '../policy/policy-store.js';
+import { createPgAnalyzer } from '../sql/pg-analyzer.js';
 import type { Logger } from '../log.js';
 import { CancelRegistry } from './cancel-registry.js';
 import type { ListenerContext } from './listener-context.js';
@@ -17,6 +21,10 @@ import { PgClientConnection } from './pg-connection.js';
 
 export interface GatewayOptions {
   log: Logger;
+  /** Environment the rules file is interpolated with on reload (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Watch the rules file and apply policy changes as it changes (SIGHUP reloads either way). */
+  watchRules?: boolean;
   /** Replaces the configured token verifier (tests of pure parts only). */
   verifier?: TokenVerifier;
   audit?: AuditSink;
@@ -39,6 +47,7 @@ export class Gateway {
   private audit: AuditSink;
   private parts: PipelineParts;
   private verifier: TokenVerifier;
+  readonly policy: PolicyStore;
   readonly listeners: BoundListener[] = [];
   private ready = false;
 
@@ -47,11 +56,20 @@ export class Gateway {
     private readonly opts: GatewayOptions,
   ) {
     this.audit = opts.audit ?? new JsonLinesAuditSink(config.audit.file);
+    this.policy = new PolicyStore(config, opts.log, { env: opts.env ?? process.env });
+    this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));
+    this.policy.on('rejected', (e) => this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length }));
     this.parts = { gate: opts.gate ?? allowAllGate, results: passThroughResults, audit: this.audit, metrics: this.metrics };
     this.verifier = opts.verifier ?? new JwtVerifier(config.identity, config.roles);
   }
 
   async start(): Promise<void> {
+    if (!this.opts.gate) {
+      // The parser is WebAssembly: load it once before the first client.
+      const postgres = await createPgAnalyzer();
+      this.parts = { ...this.parts, gate: new PolicyGate({ analyzers: { postgres }, policy: () => this.policy.current() }) };
+    }
+    if (this.opts.watchRules) this.policy.watch(this.config.source, this.opts.env ?? process.env);
     for (const l of this.config.listeners) {
       if (l.protocol !== 'postgres') {
         this.opts.log.warn({ listener: l.name }, `listener ${l.name}: the ${l.protocol} protocol is not available in this version; not listening`);
@@ -105,8 +123,14 @@ export class Gateway {
     });
   }
 
+  /** Re-reads the rules file; an invalid file leaves the policy in force as it is. */
+  reloadPolicy(): Promise<unknown> {
+    return this.policy.reload();
+  }
+
   async stop(): Promise<void> {
     this.ready = false;
+    this.policy.close();
     // server.close() calls back only once every connection has ended: end them in the same step.
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const c of this.connections) c.close('gateway shutting down');

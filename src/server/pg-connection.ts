@@ -270,7 +270,10 @@ export class PgClientConnection {
     this.socket.write(w.take());
 
     upstream.socket.on('error', (err) => this.close(`upstream error: ${err.message}`));
-    upstream.socket.on('close', () => this.close('upstream closed'));
+    // The server usually says why it goes (a FATAL the relay forwards); if not, the client hears it from us.
+    upstream.socket.on('close', () =>
+      this.fatal({ severity: 'FATAL', code: '08006', message: 'sqlveil: the database closed the connection', hint: 'reconnect; if it persists, the database may be restarting' }, 'upstream_closed'),
+    );
     this.relay = new PgRelay(this.socket, upstream.socket, this.relayHooks(this.pipeline), {
       maxClientMessageBytes: this.ctx.limits.maxClientMessageBytes,
       maxServerMessageBytes: MAX_SERVER_MESSAGE,

@@ -115,7 +115,7 @@ export async function startGateway(opts: { rules?: string; env?: Record<string, 
   };
   const loaded = await loadConfigFile(opts.rules ?? join(ROOT, 'rules/hipaa.yaml'), { ...process.env, ...env });
   if (!loaded.ok) throw new Error(`rules file invalid: ${JSON.stringify(loaded.errors)}`);
-  const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate });
+  const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate, env: { ...process.env, ...env } });
   await gateway.start();
   return {
     gateway,

@@ -103,3 +103,20 @@ describe('malformed input', () => {
     expect(reply.toString('latin1')).toMatch(/replication connections are not supported/);
   });
 });
+
+describe('the database goes away', () => {
+  it('tells the client when its backend is terminated, and serves new sessions', async () => {
+    const { default: pg } = await import('pg');
+    const { direct } = await import('./harness.js');
+    const c = new pg.Client({ host: '127.0.0.1', port: gw.port, user: 'dba-1', password: token, database: 'test', application_name: 'sqlveil-terminate-it' });
+    const errors: Error[] = [];
+    c.on('error', (e) => errors.push(e));
+    await c.connect();
+    await direct("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'sqlveil-terminate-it'");
+    const failed = await c.query('select 1').then(() => undefined, (e: Error) => e);
+    await c.end().catch(() => undefined);
+    const said = [failed, ...errors].map((e) => e?.message ?? '').join(' ');
+    expect(said).toMatch(/terminating connection due to administrator command|closed the connection|Connection terminated/);
+    await stillServes();
+  });
+});

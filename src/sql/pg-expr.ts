@@ -1,0 +1,157 @@
+// Lineage of an expression: which table columns its value derives from. Walking an expression
+// also walks the subqueries inside it, so the tables they read are collected on the way.
+
+import type { ColumnRef, FuncCall, Node, SelectStmt, SubLink } from 'libpg-query';
+import { eachChild, eachChildOf, tagOf } from './pg-ast.js';
+import type { Collector } from './pg-collector.js';
+import { functionFacts, functionName } from './pg-functions.js';
+import { Lineage, wholeRow } from './pg-lineage.js';
+import { selectQuery } from './pg-query.js';
+import { findItem, resolveQualified, resolveUnqualified, wholeRowOf, type Env } from './pg-scope.js';
+
+// Nodes that carry no value from a table.
+const VALUELESS = new Set([
+  'A_Const',
+  'ParamRef',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'BitString',
+  'A_Star',
+  'TypeName',
+  'SQLValueFunction',
+  'SetToDefault',
+  'CurrentOfExpr',
+  'MergeSupportFunc',
+  'GroupingFunc',
+]);
+
+// Nodes whose value derives from their children only (operators, casts, constructors, ...).
+const PASS_THROUGH = new Set([
+  'TypeCast',
+  'A_Expr',
+  'BoolExpr',
+  'CaseExpr',
+  'CaseWhen',
+  'CoalesceExpr',
+  'MinMaxExpr',
+  'NullTest',
+  'BooleanTest',
+  'RowExpr',
+  'RowCompareExpr',
+  'A_ArrayExpr',
+  'A_Indirection',
+  'A_Indices',
+  'CollateClause',
+  'NamedArgExpr',
+  'List',
+  'ResTarget',
+  'MultiAssignRef',
+  'SortBy',
+  'WindowDef',
+  'GroupingSet',
+  'XmlExpr',
+  'XmlSerialize',
+  'JsonValueExpr',
+  'JsonKeyValue',
+  'JsonObjectConstructor',
+  'JsonArrayConstructor',
+  'JsonArrayQueryConstructor',
+  'JsonObjectAgg',
+  'JsonArrayAgg',
+  'JsonAggConstructor',
+  'JsonParseExpr',
+  'JsonScalarExpr',
+  'JsonSerializeExpr',
+  'JsonFuncExpr',
+  'JsonIsPredicate',
+  'JsonOutput',
+  'JsonReturning',
+  'JsonFormat',
+  'JsonBehavior',
+  'JsonArgument',
+]);
+
+/** Lineage of an expression node; anything unknown is opaque (with whatever its children give). */
+export function exprLineage(node: Node | undefined, env: Env, c: Collector): Lineage {
+  const tagged = tagOf(node);
+  if (tagged === undefined) return new Lineage();
+  const [tag, body] = tagged;
+  switch (tag) {
+    case 'ColumnRef':
+      return columnRefLineage(body as ColumnRef, env);
+    case 'FuncCall':
+      return funcCallLineage(body as FuncCall, env, c);
+    case 'SubLink':
+      return subLinkLineage(body as SubLink, env, c);
+    case 'SelectStmt':
+      return wholeRow(selectQuery(body as SelectStmt, env, c));
+  }
+  if (VALUELESS.has(tag)) return new Lineage();
+  const out = new Lineage();
+  eachChildOf(body, (child) => out.add(exprLineage(child, env, c)));
+  if (!PASS_THROUGH.has(tag)) out.markOpaque();
+  return out;
+}
+
+/** Walks expressions only for the tables their subqueries read (WHERE, GROUP BY, ...). */
+export function walkExprs(value: unknown, env: Env, c: Collector): void {
+  eachChild(value, (node) => void exprLineage(node, env, c));
+}
+
+function columnRefLineage(ref: ColumnRef, env: Env): Lineage {
+  const fields = ref.fields ?? [];
+  const names: string[] = [];
+  for (const field of fields) if ('String' in field) names.push(field.String.sval ?? '');
+  const star = fields.length > 0 && 'A_Star' in fields[fields.length - 1]!;
+  if (star) {
+    // `t.*` or `*` used as a value: the whole row.
+    if (names.length === 0) {
+      const items = env.level?.items ?? [];
+      return items.length === 0 ? Lineage.opaque() : items.map(wholeRowOf).reduce((a, b) => a.add(b), new Lineage());
+    }
+    const item = findItem(env.level, names);
+    return item === undefined ? Lineage.opaque() : wholeRowOf(item);
+  }
+  if (names.length === 1) return resolveUnqualified(env.level, names[0]!);
+  // `a.b` is table a's column b if some item is named a, else field b of a composite column a
+  // (the parser's order); `a.b.c` is schema a's table b first, then table a's column b.
+  for (let split = names.length - 1; split >= 1; split--) {
+    const lineage = resolveQualified(env.level, names.slice(0, split), names[split]!);
+    if (lineage !== undefined) return lineage;
+  }
+  return resolveUnqualified(env.level, names[0]!);
+}
+
+function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
+  const out = new Lineage();
+  for (const arg of call.args ?? []) out.add(exprLineage(arg, env, c));
+  // ORDER BY, FILTER and OVER choose and order the values but add none of their own.
+  walkExprs(call.agg_order, env, c);
+  walkExprs(call.agg_filter, env, c);
+  walkExprs(call.over, env, c);
+  if (!functionFacts(functionName(call)).traceable) out.markOpaque();
+  return out;
+}
+
+function subLinkLineage(link: SubLink, env: Env, c: Collector): Lineage {
+  const select = tagOf(link.subselect);
+  const shape = select === undefined ? undefined : selectQuery(select[1] as SelectStmt, env, c);
+  const test = exprLineage(link.testexpr, env, c);
+  if (shape === undefined) return test.markOpaque();
+  switch (link.subLinkType) {
+    case 'EXISTS_SUBLINK':
+      return test;
+    case 'EXPR_SUBLINK':
+    case 'ARRAY_SUBLINK': {
+      const first = shape.columns[0];
+      if (first === undefined) return Lineage.opaque();
+      return first.star === true ? first.lineage.clone().markOpaque() : first.lineage.clone();
+    }
+    default:
+      // ANY / ALL / row comparisons / UPDATE ... SET (a, b) = (SELECT ...)
+      return test.add(wholeRow(shape));
+  }
+}
+

@@ -1,0 +1,158 @@
+// Walking a SELECT (and set operations, VALUES, CTEs): its output columns' lineage, and on the
+// way every table it reads.
+
+import type { CommonTableExpr, Node, SelectStmt, WithClause } from 'libpg-query';
+import { strings, tagOf } from './pg-ast.js';
+import type { Collector } from './pg-collector.js';
+import { deleteQuery, insertQuery, mergeQuery, updateQuery } from './pg-dml.js';
+import { exprLineage, walkExprs } from './pg-expr.js';
+import { fromItem } from './pg-from.js';
+import { Lineage, WHOLE_ROW, combineBranches, renameColumns, union, type RelColumn, type RelShape } from './pg-lineage.js';
+import { columnName } from './pg-names.js';
+import { namedTable } from './pg-ast.js';
+import { expandStar, findItem, type CteFrame, type Env, type Level } from './pg-scope.js';
+
+/** Output columns of any query node (SELECT, or DML with RETURNING); undefined for others. */
+export function walkQuery(node: Node | undefined, env: Env, c: Collector): RelShape | undefined {
+  const tagged = tagOf(node);
+  if (tagged === undefined || node === undefined) return undefined;
+  if ('SelectStmt' in node) return selectQuery(node.SelectStmt, env, c);
+  if ('InsertStmt' in node) return insertQuery(node.InsertStmt, env, c);
+  if ('UpdateStmt' in node) return updateQuery(node.UpdateStmt, env, c);
+  if ('DeleteStmt' in node) return deleteQuery(node.DeleteStmt, env, c);
+  if ('MergeStmt' in node) return mergeQuery(node.MergeStmt, env, c);
+  return undefined;
+}
+
+export function selectQuery(select: SelectStmt, env: Env, c: Collector): RelShape {
+  return c.nested(() => {
+    const inner = select.withClause === undefined ? env : withCtes(select.withClause, env, c);
+    if (select.lockingClause !== undefined && select.lockingClause.length > 0) c.flags.add('locking-read');
+    if (select.op !== undefined && select.op !== 'SETOP_NONE') {
+      const branches = [select.larg, select.rarg]
+        .filter((branch) => branch !== undefined)
+        .map((branch) => selectQuery(branch, inner, c));
+      walkExprs([select.sortClause, select.limitCount, select.limitOffset], inner, c);
+      return branches.length === 0 ? { columns: [] } : combineBranches(branches);
+    }
+    if (select.valuesLists !== undefined) return valuesShape(select.valuesLists, inner, c);
+    const level: Level = { items: [], parent: inner.level };
+    const scope: Env = { level, ctes: inner.ctes };
+    for (const item of select.fromClause ?? []) level.items.push(fromItem(item, scope, c));
+    const columns = targetColumns(select.targetList, scope, c);
+    walkExprs(
+      [
+        select.whereClause,
+        select.groupClause,
+        select.havingClause,
+        select.windowClause,
+        select.sortClause,
+        select.distinctClause,
+        select.limitCount,
+        select.limitOffset,
+      ],
+      scope,
+      c,
+    );
+    if (select.intoClause?.rel !== undefined) c.write(namedTable(select.intoClause.rel));
+    return { columns };
+  });
+}
+
+/** `VALUES (...), (...)`: columns column1..n, each from every row's expression at that position. */
+function valuesShape(rows: Node[], env: Env, c: Collector): RelShape {
+  const columns: RelColumn[] = [];
+  for (const row of rows) {
+    const items = 'List' in row ? (row.List.items ?? []) : [row];
+    items.forEach((item, index) => {
+      columns[index] ??= { name: `column${index + 1}`, lineage: new Lineage() };
+      columns[index].lineage.add(exprLineage(item, env, c));
+    });
+  }
+  return { columns };
+}
+
+/** A select list's columns; `*` and `t.*` expand as far as the items' columns are known. */
+export function targetColumns(targets: Node[] | undefined, env: Env, c: Collector): RelColumn[] {
+  const columns: RelColumn[] = [];
+  for (const target of targets ?? []) {
+    if (!('ResTarget' in target)) continue;
+    const { val, name } = target.ResTarget;
+    const fields = val !== undefined && 'ColumnRef' in val ? (val.ColumnRef.fields ?? []) : undefined;
+    const last = fields?.[fields.length - 1];
+    if (fields !== undefined && last !== undefined && 'A_Star' in last) {
+      const qualifiers = strings(fields);
+      if (qualifiers.length === 0) columns.push(...expandStar(env.level?.items ?? []));
+      else {
+        const item = findItem(env.level, qualifiers);
+        columns.push(...(item === undefined ? [opaqueStar()] : expandStar([item])));
+      }
+      continue;
+    }
+    columns.push({ name: name ?? columnName(val), lineage: exprLineage(val, env, c) });
+  }
+  return columns;
+}
+
+function opaqueStar(): RelColumn {
+  return { name: WHOLE_ROW, lineage: Lineage.opaque(), star: true };
+}
+
+/** Registers a WITH clause's CTEs in a new frame; returns the environment that sees them. */
+export function withCtes(clause: WithClause, env: Env, c: Collector): Env {
+  const frame: CteFrame = { ctes: new Map(), parent: env.ctes };
+  const inner: Env = { level: env.level, ctes: frame };
+  const ctes = (clause.ctes ?? []).flatMap((node) => ('CommonTableExpr' in node ? [node.CommonTableExpr] : []));
+  if (clause.recursive !== true) {
+    // Each CTE sees the ones before it.
+    for (const cte of ctes) frame.ctes.set(cte.ctename ?? '', cteShape(cte, inner, c));
+    return inner;
+  }
+  recursiveCtes(ctes, frame, inner, c);
+  return inner;
+}
+
+function cteShape(cte: CommonTableExpr, env: Env, c: Collector, query: Node | undefined = cte.ctequery): RelShape {
+  const shape = walkQuery(query, env, c) ?? { columns: [] };
+  const renamed = renameColumns(shape, strings(cte.aliascolnames));
+  const extra = [cte.search_clause?.search_seq_column, cte.cycle_clause?.cycle_mark_column, cte.cycle_clause?.cycle_path_column];
+  for (const name of extra) if (name !== undefined) renamed.columns.push({ name, lineage: new Lineage() });
+  return renamed;
+}
+
+const MAX_ROUNDS = 5;
+
+/**
+ * WITH RECURSIVE: start each CTE from its non-recursive branch, then re-walk until the
+ * lineage stops growing; if it has not settled after a few rounds, everything is opaque.
+ */
+function recursiveCtes(ctes: CommonTableExpr[], frame: CteFrame, env: Env, c: Collector): void {
+  for (const cte of ctes) frame.ctes.set(cte.ctename ?? '', { columns: [] });
+  for (const cte of ctes) {
+    const query = cte.ctequery;
+    const seed = query !== undefined && 'SelectStmt' in query && query.SelectStmt.larg !== undefined
+      ? { SelectStmt: query.SelectStmt.larg }
+      : query;
+    frame.ctes.set(cte.ctename ?? '', cteShape(cte, env, c, seed));
+  }
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let changed = false;
+    for (const cte of ctes) {
+      const name = cte.ctename ?? '';
+      const next = cteShape(cte, env, c);
+      if (signature(next) !== signature(frame.ctes.get(name)!)) changed = true;
+      frame.ctes.set(name, next);
+    }
+    if (!changed) return;
+  }
+  for (const [name, shape] of frame.ctes) {
+    const everything = union(shape.columns.map((column) => column.lineage)).markOpaque();
+    frame.ctes.set(name, { columns: shape.columns.map((column) => ({ ...column, lineage: everything.clone() })) });
+  }
+}
+
+function signature(shape: RelShape): string {
+  return shape.columns
+    .map((column) => `${column.name}:${column.lineage.opaque}:${[...column.lineage.sources.keys()].sort().join(',')}`)
+    .join('|');
+}

@@ -1,0 +1,134 @@
+// Statement policy through real clients with rules/hipaa.yaml: what role agent may not run
+// never reaches the database, each denial is an ordinary error that names the rule, and the
+// session stays usable. The classic read-only bypasses are tried on both protocols' paths.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { direct, loadClinicFixture, PG, ROOT, run, startGateway, type TestGateway } from './harness.js';
+
+let gw: TestGateway;
+let agent: string;
+let dba: string;
+
+beforeAll(async () => {
+  await loadClinicFixture();
+  gw = await startGateway();
+  agent = await gw.token('agent-1', ['agents']);
+  dba = await gw.token('dba-1', ['dba']);
+});
+afterAll(async () => gw?.stop());
+
+const agentPsql = (...commands: string[]) =>
+  run('psql', ['-X', '-tA', '-U', 'agent-1', ...commands.flatMap((c) => ['-c', c])], { env: gw.libpqEnv(agent) });
+
+/** Runs a statement as agent, then `select 42` on the same session; returns stderr and whether 42 came back. */
+async function tryAsAgent(sql: string): Promise<{ stderr: string; survived: boolean }> {
+  const r = await agentPsql(sql, 'select 42');
+  return { stderr: r.stderr, survived: r.stdout.trim().split('\n').at(-1) === '42' };
+}
+
+describe('role agent under rules/hipaa.yaml', () => {
+  it('reads what it may', async () => {
+    expect((await agentPsql('select count(*) from clinic.clinics')).stdout.trim()).toBe('2');
+    expect((await agentPsql('select mrn from clinic.patients order by id limit 2')).stdout.trim()).toBe('MRN-000001\nMRN-000002');
+  });
+
+  const blocked: [string, string, RegExp][] = [
+    ['DDL', 'drop table clinic.clinics', /rule: policy\.roles\.agent\.allow/],
+    ['DELETE', 'delete from clinic.clinics', /not allowed|DELETE/],
+    ['UPDATE without WHERE', "update clinic.clinics set name = 'pwned'", /not allowed|UPDATE/],
+    ['TRUNCATE', 'truncate clinic.encounters', /not allowed|TRUNCATE/i],
+    ['GRANT', 'grant select on clinic.patients to public', /not allowed|GRANT/i],
+    ['COPY PROGRAM', "copy (select 1) to program 'touch /tmp/sqlveil-it-pwn'", /copy-program|not allowed/],
+    ['a leading comment', '/* harmless */ drop table clinic.clinics', /not allowed/],
+    ['a COMMIT; prefix', 'commit; drop table clinic.clinics', /not allowed/],
+    ['a data-modifying CTE', 'with d as (delete from clinic.clinics returning *) select count(*) from d', /data-modifying|not allowed|DELETE/],
+    ['EXPLAIN ANALYZE', 'explain analyze delete from clinic.clinics', /explain-analyze|not allowed|DELETE/],
+    ['a DO block', "do $$ begin execute 'drop table clinic.clinics'; end $$", /not allowed/],
+    ['a blocked function', 'select pg_sleep(5)', /pg_sleep|block\.functions/],
+    ['password hashes', 'select rolpassword from pg_catalog.pg_authid', /pg_authid/],
+    ['an unbounded read of a protected table', 'select * from clinic.patients', /LIMIT/],
+  ];
+  for (const [what, sql, message] of blocked) {
+    it(`refuses ${what}, and the session goes on`, async () => {
+      const r = await tryAsAgent(sql);
+      expect(r.stderr).toMatch(/ERROR:/);
+      expect(r.stderr).toMatch(message);
+      expect(r.survived).toBe(true);
+    });
+  }
+
+  it('leaves the data untouched after all of that', async () => {
+    expect(await direct('select count(*) from clinic.clinics')).toBe('2');
+    expect(await direct('select count(*) from clinic.encounters')).toBe('3');
+    expect(await direct("select count(*) from clinic.clinics where name = 'pwned'")).toBe('0');
+  });
+
+  it('refuses on the extended protocol too, and the connection stays usable', async () => {
+    const c = new pg.Client({ host: '127.0.0.1', port: gw.port, user: 'agent-1', password: agent, database: PG.database });
+    await c.connect();
+    try {
+      await expect(c.query('delete from clinic.clinics where id = $1', [1])).rejects.toThrow(/not allowed/);
+      await expect(c.query({ name: 'sneaky', text: 'with d as (delete from clinic.clinics returning id) select * from d where id = $1', values: [1] })).rejects.toThrow();
+      expect((await c.query('select name from clinic.clinics where id = $1', [2])).rows[0].name).toBe('Lakeview Oncology');
+    } finally {
+      await c.end();
+    }
+    expect(await direct('select count(*) from clinic.clinics')).toBe('2');
+  });
+
+  it('cuts a result at the role limit (1000 rows)', async () => {
+    const r = await agentPsql('select g from generate_series(1, 1000000) g', 'select 42');
+    expect(r.stderr).toMatch(/result cut at 1000 rows/);
+    expect(r.stdout.trim()).toBe('42');
+  });
+
+  it('lets dba run DDL', async () => {
+    const r = await run('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-U', 'dba-1', '-c', 'create table clinic.policy_it(i int)', '-c', 'drop table clinic.policy_it'], { env: gw.libpqEnv(dba) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('observe mode', () => {
+  it('lets a denied statement through and keeps the session', async () => {
+    const observing = await startGateway({ env: { SQLVEIL_POLICY_MODE: 'observe' } });
+    try {
+      const token = await observing.token('agent-1', ['agents']);
+      const r = await run('psql', ['-X', '-tA', '-U', 'agent-1', '-c', 'delete from clinic.clinics where id = 999', '-c', 'select 1'], { env: observing.libpqEnv(token) });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('DELETE 0\n1');
+    } finally {
+      await observing.stop();
+    }
+  });
+});
+
+describe('hot reload', () => {
+  it('applies a changed policy to the next statement and keeps the old one when the file is broken', async () => {
+    const rules = join(gw.dir, 'hipaa-copy.yaml');
+    copyFileSync(join(ROOT, 'rules/hipaa.yaml'), rules);
+    const live = await startGateway({ rules, env: { SQLVEIL_AUDIT_FILE: join(gw.dir, 'live-audit.jsonl') } });
+    try {
+      const token = await live.token('agent-1', ['agents']);
+      const client = new pg.Client({ host: '127.0.0.1', port: live.port, user: 'agent-1', password: token, database: PG.database });
+      await client.connect();
+      try {
+        expect((await client.query('select g from generate_series(1, 50) g')).rowCount).toBe(50);
+        writeFileSync(rules, readFileSync(rules, 'utf8').replace('maxRows: 1000 ', 'maxRows: 10 '));
+        const reloaded = await live.gateway.reloadPolicy();
+        expect(reloaded, JSON.stringify(reloaded)).toMatchObject({ ok: true });
+        await expect(client.query('select g from generate_series(1, 50) g')).rejects.toThrow(/result cut at 10 rows/);
+        writeFileSync(rules, 'policy: [this is: not valid\n');
+        expect((await live.gateway.reloadPolicy()) as { ok: boolean }).toMatchObject({ ok: false });
+        await expect(client.query('select g from generate_series(1, 50) g')).rejects.toThrow(/result cut at 10 rows/);
+        expect((await client.query('select 1 as one')).rows[0].one).toBe(1);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await live.stop();
+    }
+  });
+});
