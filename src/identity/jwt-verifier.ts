@@ -80,6 +80,12 @@ export class JwtVerifier implements TokenVerifier {
     } catch {
       throw new IdentityError('password is not a JWT (its header is not valid JSON): send an OIDC access token as the password', 'bad_token');
     }
+    // Base64url leaves spare bits in the last character: a token whose signature is not written
+    // canonically is not the token the issuer signed, so it is refused as forged (no malleability).
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+      throw new IdentityError('token signature verification failed', 'forged');
+    }
     const { alg } = header;
     if (alg === undefined || alg === 'none') throw new IdentityError('unsigned tokens (alg none) are refused', 'bad_token');
     if (!this.algorithms.includes(alg)) {

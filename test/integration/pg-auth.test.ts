@@ -41,6 +41,18 @@ describe('login with a token', () => {
     expect(r.stderr).not.toContain(forged);
   });
 
+  it('refuses a token whose signature is rewritten in the spare bits of its last character', async () => {
+    const t = await gw.token('agent-1', ['agents']);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(t.at(-1)!);
+    // ES256: 64 signature bytes in 86 characters; the last one carries 2 bits and 4 spare ones.
+    const variant = t.slice(0, -1) + alphabet[(last & 0b110000) | (~last & 0b001111)];
+    expect(Buffer.from(variant.split('.')[2]!, 'base64url').equals(Buffer.from(t.split('.')[2]!, 'base64url'))).toBe(true);
+    const r = await psqlWith(variant);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/FATAL:.*signature/);
+  });
+
   it('refuses a tampered token', async () => {
     const t = await gw.token('agent-1', ['agents']);
     const r = await psqlWith(t.slice(0, -2) + (t.endsWith('AA') ? 'BB' : 'AA'));
