@@ -175,7 +175,9 @@ export class PgRelay {
     this.waitingVerdict = false;
     const toServer = this.toServerBatch;
     const toClient = this.toClientBatch;
-    this.applyVerdict(code, frame, 0, frame.length, verdict, toServer, toClient);
+    // Rare path (a decision that took time): the Parse is decoded again for its name.
+    const name = code === FrontendCode.Parse ? decodeParse(frame, 5, frame.length).statement : '';
+    this.applyVerdict(code, frame, 0, frame.length, name, verdict, toServer, toClient);
     this.flush(toServer, toClient);
     this.client.resume();
     this.drainClient();
@@ -209,18 +211,18 @@ export class PgRelay {
       case FrontendCode.Query: {
         const v = this.hooks.statement(decodeQuery(buf, bodyStart, end), 'simple', '');
         if (v instanceof Promise) return v;
-        this.applyVerdict(code, buf, frameStart, end, v, toServer, toClient);
+        this.applyVerdict(code, buf, frameStart, end, '', v, toServer, toClient);
         return undefined;
       }
       case FrontendCode.Parse: {
         const parse = decodeParse(buf, bodyStart, end);
         const v = this.hooks.statement(parse.sql, 'parse', parse.statement);
         if (v instanceof Promise) return v;
-        this.applyVerdict(code, buf, frameStart, end, v, toServer, toClient);
+        this.applyVerdict(code, buf, frameStart, end, parse.statement, v, toServer, toClient);
         return undefined;
       }
       case FrontendCode.FunctionCall:
-        this.applyVerdict(code, buf, frameStart, end, this.hooks.functionCall(), toServer, toClient);
+        this.applyVerdict(code, buf, frameStart, end, '', this.hooks.functionCall(), toServer, toClient);
         return undefined;
       case FrontendCode.Bind: {
         const bind = decodeBindTarget(buf, bodyStart, end);
@@ -273,6 +275,8 @@ export class PgRelay {
     buf: Buffer,
     start: number,
     end: number,
+    /** The prepared statement's name, for a Parse. */
+    statementName: string,
     verdict: StatementVerdict,
     toServer: OutputBatch,
     toClient: OutputBatch,
@@ -280,9 +284,8 @@ export class PgRelay {
     if (verdict.allow) {
       const limit = verdict.maxRows ?? Infinity;
       if (code === FrontendCode.Parse) {
-        const parse = decodeParse(buf, start + 5, end);
-        this.prepared.parsed(parse.statement, limit);
-        this.queue.push(Pending.Parse, parse.statement);
+        this.prepared.parsed(statementName, limit);
+        this.queue.push(Pending.Parse, statementName);
       } else {
         this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit);
       }

@@ -48,6 +48,8 @@ export class Gateway {
   private parts: PipelineParts;
   private verifier: TokenVerifier;
   readonly policy: PolicyStore;
+  /** What the rules file is interpolated with, now and on reload. */
+  private readonly env: Record<string, string | undefined>;
   readonly listeners: BoundListener[] = [];
   private ready = false;
 
@@ -56,7 +58,8 @@ export class Gateway {
     private readonly opts: GatewayOptions,
   ) {
     this.audit = opts.audit ?? new JsonLinesAuditSink(config.audit.file);
-    this.policy = new PolicyStore(config, opts.log, { env: opts.env ?? process.env });
+    this.env = opts.env ?? process.env;
+    this.policy = new PolicyStore(config, opts.log, { env: this.env });
     this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));
     this.policy.on('rejected', (e) => this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length }));
     this.parts = { gate: opts.gate ?? allowAllGate, results: passThroughResults, audit: this.audit, metrics: this.metrics };
@@ -69,7 +72,7 @@ export class Gateway {
       const postgres = await createPgAnalyzer();
       this.parts = { ...this.parts, gate: new PolicyGate({ analyzers: { postgres }, policy: () => this.policy.current() }) };
     }
-    if (this.opts.watchRules) this.policy.watch(this.config.source, this.opts.env ?? process.env);
+    if (this.opts.watchRules) this.policy.watch(this.config.source, this.env);
     for (const l of this.config.listeners) {
       if (l.protocol !== 'postgres') {
         this.opts.log.warn({ listener: l.name }, `listener ${l.name}: the ${l.protocol} protocol is not available in this version; not listening`);
