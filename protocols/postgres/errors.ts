@@ -1,6 +1,6 @@
 // The one place that builds ErrorResponse and NoticeResponse frames.
 import { BackendCode } from './codes.js';
-import { ErrorField } from './backend-messages.js';
+import { ErrorField, readErrorFields } from './backend-messages.js';
 import { MessageWriter } from './writer.js';
 
 export type Severity = 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'INFO' | 'LOG' | 'DEBUG';
@@ -28,4 +28,31 @@ export function writeErrorNotice(w: MessageWriter, e: ErrorNotice, kind: 'error'
 
 export function errorFrame(e: ErrorNotice): Buffer {
   return writeErrorNotice(new MessageWriter(128), e).take();
+}
+
+/**
+ * Fields of a server ErrorResponse / NoticeResponse that can quote data back (message, detail,
+ * hint, context, ...). Severity, SQLSTATE, position and the server's source location cannot.
+ */
+const STRUCTURAL_FIELDS = new Set(['S', 'V', 'C', 'P', 'p', 'F', 'L', 'R']);
+
+/**
+ * Rebuilds a server error or notice with its free-text fields passed through `rewrite`
+ * (PostgreSQL docs, "Error and Notice Message Fields"); undefined when nothing changed.
+ */
+export function rewriteErrorNotice(buf: Buffer, bodyStart: number, end: number, rewrite: (text: string) => string): Buffer | undefined {
+  const fields = readErrorFields(buf, bodyStart, end);
+  let changed = false;
+  for (const [type, value] of fields) {
+    if (STRUCTURAL_FIELDS.has(type)) continue;
+    const next = rewrite(value);
+    if (next !== value) {
+      fields.set(type, next);
+      changed = true;
+    }
+  }
+  if (!changed) return undefined;
+  const w = new MessageWriter(end - bodyStart + 64).begin(buf[bodyStart - 5]!);
+  for (const [type, value] of fields) w.int8(type.charCodeAt(0)).cstring(value);
+  return w.int8(0).end().take();
 }

@@ -9,6 +9,8 @@ interface PreparedStatement {
   fields: FieldDescription[] | undefined;
   /** Rows one execution may return to the client. */
   maxRows: number;
+  /** What the session attached when it allowed the statement. */
+  context: unknown;
 }
 
 interface Portal extends BindTarget {
@@ -20,8 +22,8 @@ export class PreparedRegistry {
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
 
-  parsed(statement: string, maxRows: number): void {
-    this.statements.set(statement, { fields: undefined, maxRows });
+  parsed(statement: string, maxRows: number, context?: unknown): void {
+    this.statements.set(statement, { fields: undefined, maxRows, context });
   }
 
   described(statement: string, fields: FieldDescription[]): void {
@@ -42,6 +44,12 @@ export class PreparedRegistry {
   executeBudget(portal: string): { limit: number; rowsSent: number } {
     const p = this.portals.get(portal);
     return { limit: (p && this.statements.get(p.statement)?.maxRows) ?? Infinity, rowsSent: p?.rowsSent ?? 0 };
+  }
+
+  /** The session's context of the statement a portal runs. */
+  portalContext(portal: string): unknown {
+    const p = this.portals.get(portal);
+    return p && this.statements.get(p.statement)?.context;
   }
 
   executed(portal: string, rowsSent: number): void {

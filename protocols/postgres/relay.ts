@@ -24,8 +24,16 @@ import { MessageWriter } from './writer.js';
 import { ResponseQueue, Pending, type PendingEntry } from './response-queue.js';
 import { PreparedRegistry } from './prepared-registry.js';
 
-/** A statement may run (with at most `maxRows` result rows reaching the client), or is refused with an error. */
-export type StatementVerdict = { allow: true; maxRows?: number } | { allow: false; error: ErrorNotice };
+/**
+ * A statement may run (with at most `maxRows` result rows reaching the client), or is refused
+ * with an error. `context` is the session's own: handed back with the statement's result columns.
+ */
+export type StatementVerdict = { allow: true; maxRows?: number; context?: unknown } | { allow: false; error: ErrorNotice };
+
+/** A result set the session will not let through: its rows are withheld and the client gets this error. */
+export interface ResultRefusal {
+  refuse: ErrorNotice;
+}
 
 /** Rewrites DataRow frames of one result set; returns a new frame, or undefined to keep the row as it is. */
 export interface RowRewriter {
@@ -39,9 +47,12 @@ export interface RelayHooks {
   functionCall(): StatementVerdict;
   /**
    * Column layout of a result set about to stream (undefined when the gateway could not learn
-   * it); returns a rewriter, or undefined to pass rows as they are.
+   * it), with the context of the statement that produced it and the result's index within the
+   * statement string; returns a rewriter, a refusal, or undefined to pass rows as they are.
    */
-  columns(fields: FieldDescription[] | undefined): RowRewriter | undefined;
+  columns(fields: FieldDescription[] | undefined, context: unknown, index: number): RowRewriter | ResultRefusal | undefined;
+  /** Rewrites a server ErrorResponse or NoticeResponse (values can be quoted back in them); undefined keeps it. */
+  serverMessage?(buf: Buffer, bodyStart: number, end: number): Buffer | undefined;
   /** End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it carried. */
   resultEnd(tag: string | undefined, rows: number): void;
   /** The server is ready for the next query. */
@@ -70,6 +81,8 @@ interface Cut {
   ready: boolean;
   /** The CancelRequest has been delivered. */
   cancelled: boolean;
+  /** The error sent in place of the rest; the row limit error when undefined. */
+  error?: ErrorNotice;
 }
 
 
@@ -86,6 +99,8 @@ export class PgRelay {
   private waitingVerdict = false;
   private cut: Cut | undefined;
   private rewriter: RowRewriter | undefined;
+  /** The current result set is refused: its first row starts a cut with this error. */
+  private refusal: ErrorNotice | undefined;
   /** A result set is streaming (its columns are known to the hooks). */
   private inResult = false;
   private rows = 0;
@@ -284,10 +299,10 @@ export class PgRelay {
     if (verdict.allow) {
       const limit = verdict.maxRows ?? Infinity;
       if (code === FrontendCode.Parse) {
-        this.prepared.parsed(statementName, limit);
+        this.prepared.parsed(statementName, limit, verdict.context);
         this.queue.push(Pending.Parse, statementName);
       } else {
-        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit);
+        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit, 0, verdict.context);
       }
       toServer.add(buf, start, end);
       return;
@@ -333,7 +348,7 @@ export class PgRelay {
       case BackendCode.DataRow: {
         if (this.overLimit()) return;
         // An Execute of a statement described earlier streams rows with no RowDescription.
-        if (!this.inResult) this.startResult(this.portalFields(this.queue.head));
+        if (!this.inResult) this.startExecuteResult();
         this.rows++;
         const rewritten = this.rewriter?.rewrite(buf, bodyStart, end);
         if (rewritten) {
@@ -356,9 +371,11 @@ export class PgRelay {
           this.queue.shift();
         } else if (head?.kind === Pending.DescribePortal) {
           this.queue.shift();
-          this.startResult(fields);
+          this.startResult(fields, this.prepared.portalContext(head.name), 0);
+        } else if (head?.kind === Pending.Execute) {
+          this.startResult(fields, this.prepared.portalContext(head.name), 0);
         } else {
-          this.startResult(fields);
+          this.startResult(fields, head?.context, head?.results ?? 0);
         }
         break;
       }
@@ -379,15 +396,22 @@ export class PgRelay {
         break;
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:
-      case BackendCode.PortalSuspended:
+      case BackendCode.PortalSuspended: {
         this.hooks.resultEnd(code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined, this.rows);
         this.endResult();
-        if (this.queue.head?.kind === Pending.Execute) this.finishExecute(this.queue.shift()!);
+        const head = this.queue.head;
+        if (head?.kind === Pending.Execute) this.finishExecute(this.queue.shift()!);
+        else if (head?.kind === Pending.Query && code !== BackendCode.PortalSuspended) head.results++;
         break;
+      }
       case BackendCode.ErrorResponse:
         this.hooks.resultEnd(undefined, this.rows);
         this.endResult();
         this.queue.failBatch();
+        if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
+        break;
+      case BackendCode.NoticeResponse:
+        if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
         break;
       case BackendCode.ReadyForQuery:
         this.status = readReadyStatus(buf, bodyStart);
@@ -415,7 +439,7 @@ export class PgRelay {
   private overLimit(): boolean {
     const head = this.queue.head;
     if (head === undefined || ++head.rows <= head.limit) return false;
-    this.cut = { entry: head, answered: false, ready: false, cancelled: false };
+    this.cut = { entry: head, answered: false, ready: false, cancelled: false, error: this.refusal };
     this.client.pause();
     // The client will treat the limit error like a server error and skip to its Sync; put the
     // server in the same state, so nothing the client sends before that Sync runs.
@@ -456,7 +480,7 @@ export class PgRelay {
       cut.answered = true;
       this.hooks.resultEnd(undefined, this.rows);
       this.endResult();
-      toClient.addOwn(errorFrame(this.hooks.rowLimitExceeded(cut.entry.limit)));
+      toClient.addOwn(errorFrame(cut.error ?? this.hooks.rowLimitExceeded(cut.entry.limit)));
       this.queue.failBatch();
       if (cut.entry.kind === Pending.Execute) this.finishExecute(cut.entry);
     }
@@ -472,21 +496,42 @@ export class PgRelay {
     this.drainClient();
   }
 
-  private startResult(fields: FieldDescription[] | undefined): void {
+  private startResult(fields: FieldDescription[] | undefined, context: unknown, index: number): void {
     this.inResult = true;
     this.rows = 0;
-    this.rewriter = this.hooks.columns(fields);
+    const plan = this.hooks.columns(fields, context, index);
+    if (plan !== undefined && 'refuse' in plan) {
+      this.rewriter = undefined;
+      this.refusal = plan.refuse;
+      // The next row of this request starts a cut that sends the refusal instead.
+      const head = this.queue.head;
+      if (head) head.limit = head.rows;
+    } else {
+      this.rewriter = plan;
+    }
+  }
+
+  /** Rows of an Execute of a statement described earlier: its columns come from the registry. */
+  private startExecuteResult(): void {
+    const head = this.queue.head;
+    if (head?.kind === Pending.Execute) this.startResult(this.prepared.portalFields(head.name), this.prepared.portalContext(head.name), 0);
+    else this.startResult(undefined, undefined, 0);
   }
 
   private endResult(): void {
     this.inResult = false;
     this.rows = 0;
     this.rewriter = undefined;
+    this.refusal = undefined;
     this.inCopyOut = false;
   }
 
-  /** Columns of the portal an Execute runs, when the rows come without a RowDescription. */
-  private portalFields(head: PendingEntry | undefined): FieldDescription[] | undefined {
-    return head?.kind === Pending.Execute ? this.prepared.portalFields(head.name) : undefined;
+  /** Sends a server error or notice, rewritten when the session asks; true when it was handled here. */
+  private forwardMessage(buf: Buffer, bodyStart: number, end: number, toClient: OutputBatch): boolean {
+    const rewritten = this.hooks.serverMessage?.(buf, bodyStart, end);
+    if (rewritten === undefined) return false;
+    toClient.addOwn(rewritten);
+    this.emitReadyReplies(toClient);
+    return true;
   }
 }

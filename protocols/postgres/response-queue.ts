@@ -26,6 +26,10 @@ export interface PendingEntry {
   limit: number;
   /** Rows returned so far (for an Execute, counted from the portal's earlier Executes). */
   rows: number;
+  /** What the session attached to the statement when it allowed it (handed back with its result columns). */
+  context?: unknown;
+  /** Results this request has completed so far (a simple Query string may hold several statements). */
+  results: number;
 }
 
 /** Requests the server answers with ReadyForQuery. */
@@ -43,12 +47,12 @@ export class ResponseQueue {
     return this.items[this.start];
   }
 
-  push(kind: PendingKind, name: string, limit = Infinity, rows = 0): void {
-    this.items.push({ kind, name, limit, rows });
+  push(kind: PendingKind, name: string, limit = Infinity, rows = 0, context?: unknown): void {
+    this.items.push({ kind, name, limit, rows, context, results: 0 });
   }
 
   pushReply(reply: Buffer): void {
-    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0 });
+    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0, results: 0 });
   }
 
   shift(): PendingEntry | undefined {

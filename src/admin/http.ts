@@ -1,16 +1,20 @@
 // The admin endpoint: Prometheus metrics and health probes.
 import http from 'node:http';
 import type { GatewayMetrics } from './metrics.js';
+import { handleApprovals, isApprovalsPath, type ApprovalsAdmin } from './approvals-api.js';
 
 export interface AdminState {
   metrics: GatewayMetrics;
   /** True once every listener is bound. */
   ready: () => boolean;
+  /** The approvals API (approvals-api.ts); absent: /approvals is not served. */
+  approvals?: ApprovalsAdmin;
 }
 
 export function startAdminServer(host: string, port: number, state: AdminState): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (state.approvals && path !== undefined && isApprovalsPath(path)) return void handleApprovals(req, res, path, state.approvals);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

@@ -41,6 +41,17 @@ export interface ProtocolCells {
   rows: Cell;
 }
 
+/** The audit sink's cells (src/audit): counters it increments and gauges it sets. */
+export interface AuditCells {
+  queueDepth: Cell;
+  spoolBytes: Cell;
+  lagSeconds: Cell;
+  writable: Cell;
+  sent: Cell;
+  failed: Cell;
+  dropped: Cell;
+}
+
 export class GatewayMetrics {
   private readonly sessionsTotal = new Family('sqlveil_sessions_total', 'Client sessions authenticated.');
   private readonly sessionsActive = new Family('sqlveil_sessions_active', 'Client sessions open now.', 'gauge');
@@ -50,6 +61,25 @@ export class GatewayMetrics {
   private readonly upstreamErrors = new Family('sqlveil_upstream_errors_total', 'Failed upstream logins or connections.');
   private readonly cancels = new Family('sqlveil_cancel_requests_total', 'Cancel requests, by outcome.');
   private readonly byProtocol = new Map<WireProtocol, ProtocolCells>();
+  private readonly auditQueue = new Family('sqlveil_audit_queue_depth', 'Audit events in memory, not yet sent nor spooled.', 'gauge');
+  private readonly auditSpool = new Family('sqlveil_audit_spool_bytes', 'Unsent bytes in the local audit spool.', 'gauge');
+  private readonly auditLag = new Family('sqlveil_audit_lag_seconds', 'Age of the oldest audit event not yet in Kafka (or the file).', 'gauge');
+  private readonly auditWritable = new Family('sqlveil_audit_writable', '1 when audit events can be stored; 0 means statements are refused.', 'gauge');
+  private readonly auditEvents = new Family('sqlveil_audit_events_total', 'Audit events by outcome: sent, failed (send attempts), dropped.');
+  private auditCellsCache: AuditCells | undefined;
+
+  auditCells(): AuditCells {
+    this.auditCellsCache ??= {
+      queueDepth: this.auditQueue.cell({}),
+      spoolBytes: this.auditSpool.cell({}),
+      lagSeconds: this.auditLag.cell({}),
+      writable: this.auditWritable.cell({}),
+      sent: this.auditEvents.cell({ outcome: 'sent' }),
+      failed: this.auditEvents.cell({ outcome: 'failed' }),
+      dropped: this.auditEvents.cell({ outcome: 'dropped' }),
+    };
+    return this.auditCellsCache;
+  }
 
   forProtocol(protocol: WireProtocol): ProtocolCells {
     let cells = this.byProtocol.get(protocol);
@@ -77,7 +107,20 @@ export class GatewayMetrics {
   }
 
   render(): string {
-    return [this.sessionsTotal, this.sessionsActive, this.statements, this.rowsTotal, this.authFailures, this.upstreamErrors, this.cancels]
+    return [
+      this.sessionsTotal,
+      this.sessionsActive,
+      this.statements,
+      this.rowsTotal,
+      this.authFailures,
+      this.upstreamErrors,
+      this.cancels,
+      this.auditQueue,
+      this.auditSpool,
+      this.auditLag,
+      this.auditWritable,
+      this.auditEvents,
+    ]
       .map((f) => f.render())
       .join('');
   }

@@ -1,73 +1,51 @@
-// Where audit events go. The Kafka sink (with hash chain and spool) comes with the audit issue;
-// until then, and whenever no brokers are configured, events go to a JSON-lines file.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+// Where audit events go. The gateway holds one AuditSink: an AuditTrail (trail.ts) that chains
+// every event and writes it through a transport: Kafka with a local spool (kafka-transport.ts) or,
+// with no brokers configured, a JSON-lines file (file-transport.ts). create-sink.ts picks one.
+import type { AuditEvent } from './event.js';
 
-export interface AuditEvent {
-  type: string;
-  session: string;
-  at: string;
-  [key: string]: unknown;
+export type { AuditEvent } from './event.js';
+
+export interface AuditHealth {
+  transport: 'kafka' | 'file' | 'memory';
+  /** ok: events reach their store; spooling: Kafka is down, events go to the local spool; failed: events reach neither. */
+  state: 'ok' | 'spooling' | 'failed' | 'closed';
+  /** False when statements must be refused (onFailure block and events cannot be stored). */
+  writable: boolean;
+  /** Events in memory, not yet sent nor spooled. */
+  queueDepth: number;
+  /** Unsent bytes in the spool. */
+  spoolBytes: number;
+  /** Age of the oldest event not yet in its final store, in ms (0 when none is pending). */
+  lagMs: number;
+  sent: number;
+  failed: number;
+  dropped: number;
+  lastError?: string;
 }
 
 export interface AuditSink {
+  /** Synchronous: never waits for a broker or a disk on the statement path. */
   emit(event: AuditEvent): void;
+  /** Whether statements may run: false means "audit trail unavailable", refuse until it recovers. */
+  writable(): boolean;
+  health(): AuditHealth;
   close(): Promise<void>;
 }
 
-/**
- * Appends one JSON object per line. Lines are gathered in memory and written in one write per
- * flush (every `flushMs`, or sooner past `maxBufferedBytes`), never one write per event.
- */
-export class JsonLinesAuditSink implements AuditSink {
-  private readonly out: WriteStream;
-  private failed: Error | undefined;
-  private lines: string[] = [];
-  private bytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+/** The message a session sends when `writable()` is false. */
+export const AUDIT_UNAVAILABLE_MESSAGE = 'sqlveil: audit trail unavailable: statement refused until audit recovers';
 
-  constructor(
-    path: string,
-    private readonly flushMs = 100,
-    private readonly maxBufferedBytes = 256 * 1024,
-  ) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.out = createWriteStream(path, { flags: 'a', mode: 0o600 });
-    this.out.on('error', (err) => {
-      this.failed = err;
-    });
-  }
-
-  emit(event: AuditEvent): void {
-    if (this.failed) throw new Error(`audit file unavailable: ${this.failed.message}`);
-    const line = JSON.stringify(event);
-    this.lines.push(line);
-    this.bytes += line.length + 1;
-    if (this.bytes >= this.maxBufferedBytes) this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.flushMs);
-  }
-
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.lines.length === 0) return;
-    this.lines.push('');
-    this.out.write(this.lines.join('\n'));
-    this.lines = [];
-    this.bytes = 0;
-  }
-
-  close(): Promise<void> {
-    this.flush();
-    return new Promise((resolve) => this.out.end(() => resolve()));
-  }
-}
-
-/** Keeps events in memory: for tests of pure code. */
+/** Keeps events in memory, unchained: for tests of pure code. */
 export class MemoryAuditSink implements AuditSink {
   readonly events: AuditEvent[] = [];
   emit(event: AuditEvent): void {
     this.events.push(event);
+  }
+  writable(): boolean {
+    return true;
+  }
+  health(): AuditHealth {
+    return { transport: 'memory', state: 'ok', writable: true, queueDepth: 0, spoolBytes: 0, lagMs: 0, sent: this.events.length, failed: 0, dropped: 0 };
   }
   async close(): Promise<void> {}
 }

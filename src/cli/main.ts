@@ -9,6 +9,9 @@ const commands: Record<string, () => Promise<Command>> = {
   token: async () => (await import('./token.js')).runToken,
   keygen: async () => (await import('./keygen.js')).runKeygen,
   demo: async () => (await import('./demo.js')).runDemo,
+  audit: async () => (await import('./audit-command.js')).runAudit,
+  sessions: async () => (await import('./sessions-command.js')).runSessions,
+  approvals: async () => (await import('./approvals.js')).runApprovals,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -10,7 +10,7 @@ import { describeFsError } from './config/files.js';
 import type { Env } from './config/interpolate.js';
 import type { ConfigIssue } from './config/issues.js';
 import { parseConfigText } from './config/load.js';
-import type { GatewayConfig, PolicyConfig, RoleConfig } from './config/types.js';
+import type { GatewayConfig, MaskingConfig, PolicyConfig, RoleConfig } from './config/types.js';
 import { watchFileChanges, type FileWatch } from './file-watch.js';
 
 /** pino-style: structured fields first, then the message. */
@@ -46,6 +46,7 @@ interface PolicyStoreEvents {
 
 export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
   private policy: PolicyConfig | undefined;
+  private maskingConfig: MaskingConfig | undefined;
   private currentVersion = 1;
   private file: string;
   private env: Env = process.env;
@@ -61,6 +62,7 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
   ) {
     super();
     this.policy = running.policy;
+    this.maskingConfig = running.masking;
     if (options.env) this.env = options.env;
     this.file = running.source;
   }
@@ -68,6 +70,11 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
   /** The policy in force (undefined: the file has no `policy` section, everything is allowed). */
   current(): PolicyConfig | undefined {
     return this.policy;
+  }
+
+  /** The masking rules in force (undefined: the file has no `masking` section, nothing is masked). */
+  masking(): MaskingConfig | undefined {
+    return this.maskingConfig;
   }
 
   /** 1 for the policy the gateway started with, one more for every accepted reload. */
@@ -135,9 +142,11 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
     if (!result.ok) return this.reject(file, result.errors);
 
     const next = result.config;
-    const policyChanged = !isDeepStrictEqual(next.policy, this.policy);
+    const policyChanged = !isDeepStrictEqual(next.policy, this.policy) || !isDeepStrictEqual(next.masking, this.maskingConfig);
     const restartNeeded = changedSections(this.running, next);
-    this.policy = next.policy; // one assignment: a statement sees the old policy or the new, never a mix
+    // A statement sees the old policy or the new, never a mix; masking follows in the same turn.
+    this.policy = next.policy;
+    this.maskingConfig = next.masking;
     this.currentVersion++;
 
     for (const warning of result.warnings) this.log.warn({ file, ...where(warning) }, `rules file: ${warning.message}`);
@@ -166,6 +175,7 @@ export class PolicyStore extends EventEmitter<PolicyStoreEvents> {
 function changedSections(running: GatewayConfig, next: GatewayConfig): string[] {
   const keys = new Set([...Object.keys(running), ...Object.keys(next)]);
   keys.delete('policy');
+  keys.delete('masking');
   keys.delete('source');
   return [...keys].filter((key) => !isDeepStrictEqual(running[key as keyof GatewayConfig], next[key as keyof GatewayConfig])).sort();
 }

@@ -8,16 +8,22 @@ import { JwtVerifier } from '../identity/jwt-verifier.js';
 import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
-import { JsonLinesAuditSink, type AuditSink } from '../audit/sink.js';
+import type { AuditSink } from '../audit/sink.js';
+import { createAuditSink } from '../audit/create-sink.js';
 import { isoNow } from '../audit/clock.js';
-import { allowAllGate, passThroughResults, type PipelineParts, type StatementGate } from '../session/pipeline.js';
+import { allowAllGate, type PipelineParts, type StatementGate } from '../session/pipeline.js';
 import { PolicyGate } from '../session/policy-gate.js';
+import { startApprovals, type GatewayApprovals } from '../approvals/setup.js';
 import { PolicyStore } from '../policy/policy-store.js';
 import { createPgAnalyzer } from '../sql/pg-analyzer.js';
+import { createMysqlAnalyzer } from '../sql/mysql-analyzer.js';
+import { GatewayMasking } from './masking-setup.js';
 import type { Logger } from '../log.js';
 import { CancelRegistry } from './cancel-registry.js';
 import type { ListenerContext } from './listener-context.js';
 import { PgClientConnection } from './pg-connection.js';
+import { MysqlClientConnection } from './mysql-connection.js';
+import { MysqlSessionRegistry } from './mysql-sessions.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -42,8 +48,14 @@ export class Gateway {
   readonly metrics = new GatewayMetrics();
   private readonly cancels = new CancelRegistry();
   private readonly servers: net.Server[] = [];
-  private readonly connections = new Set<PgClientConnection>();
+  private readonly connections = new Set<PgClientConnection | MysqlClientConnection>();
+  /** The gateway's MySQL connection ids (what a KILL names), across its MySQL listeners. */
+  private readonly mysqlSessions = new MysqlSessionRegistry();
   private admin: http.Server | undefined;
+  /** Just-in-time approvals, shared through Kafka when brokers are configured. */
+  private approvals: GatewayApprovals | undefined;
+  /** Result masking, with the catalogs and dictionaries it reads from the upstreams. */
+  private readonly masking: GatewayMasking;
   private audit: AuditSink;
   private parts: PipelineParts;
   private verifier: TokenVerifier;
@@ -57,12 +69,13 @@ export class Gateway {
     private config: GatewayConfig,
     private readonly opts: GatewayOptions,
   ) {
-    this.audit = opts.audit ?? new JsonLinesAuditSink(config.audit.file);
+    this.audit = opts.audit ?? createAuditSink(config.audit, { log: opts.log, cells: this.metrics.auditCells() });
     this.env = opts.env ?? process.env;
     this.policy = new PolicyStore(config, opts.log, { env: this.env });
     this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));
     this.policy.on('rejected', (e) => this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length }));
-    this.parts = { gate: opts.gate ?? allowAllGate, results: passThroughResults, audit: this.audit, metrics: this.metrics };
+    this.masking = new GatewayMasking(config, () => this.policy.masking(), (u) => (u.tls.caFile ? readFileSync(u.tls.caFile) : undefined), opts.log);
+    this.parts = { gate: opts.gate ?? allowAllGate, results: this.masking.results, audit: this.audit, metrics: this.metrics, ...(config.audit.redactLiterals ? {} : { redact: false as const }) };
     this.verifier = opts.verifier ?? new JwtVerifier(config.identity, config.roles);
   }
 
@@ -70,18 +83,17 @@ export class Gateway {
     if (!this.opts.gate) {
       // The parser is WebAssembly: load it once before the first client.
       const postgres = await createPgAnalyzer();
-      this.parts = { ...this.parts, gate: new PolicyGate({ analyzers: { postgres }, policy: () => this.policy.current() }) };
+      const mysql = await createMysqlAnalyzer();
+      this.approvals = await startApprovals(this.config, { audit: this.audit, log: this.opts.log, policy: () => this.policy.current() });
+      this.parts = { ...this.parts, gate: new PolicyGate({ analyzers: { postgres, mysql }, policy: () => this.policy.current(), approvals: this.approvals.service }) };
     }
+    await this.masking.start();
     if (this.opts.watchRules) this.policy.watch(this.config.source, this.env);
     for (const l of this.config.listeners) {
-      if (l.protocol !== 'postgres') {
-        this.opts.log.warn({ listener: l.name }, `listener ${l.name}: the ${l.protocol} protocol is not available in this version; not listening`);
-        continue;
-      }
       await this.listen(l);
     }
     if (this.config.admin) {
-      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => this.ready });
+      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => this.ready, approvals: this.approvals });
     }
     this.ready = true;
   }
@@ -108,7 +120,7 @@ export class Gateway {
   private listen(l: ListenerConfig): Promise<void> {
     const ctx = this.contextFor(l);
     const server = net.createServer((socket) => {
-      const conn = new PgClientConnection(socket, ctx);
+      const conn = l.protocol === 'mysql' ? new MysqlClientConnection(socket, ctx, this.mysqlSessions) : new PgClientConnection(socket, ctx);
       this.connections.add(conn);
       socket.once('close', () => this.connections.delete(conn));
     });
@@ -139,6 +151,8 @@ export class Gateway {
     for (const c of this.connections) c.close('gateway shutting down');
     await closed;
     if (this.admin) await new Promise<void>((r) => this.admin!.close(() => r()));
+    await this.approvals?.close();
+    this.masking.stop();
     await this.audit.close();
   }
 }

@@ -16,18 +16,20 @@ import {
   writeReadyForQuery,
   type FieldDescription,
 } from '../../protocols/postgres/backend-messages.js';
-import { writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { rewriteErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
 import { MessageWriter } from '../../protocols/postgres/writer.js';
 import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
-import { PgRelay, type RelayHooks, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
+import { PgRelay, type RelayHooks, type ResultRefusal, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
 import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
 import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
 import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
 import type { Denial, ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
+import type { StatementInfo } from '../sql/analysis.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
 import { upstreamLoginFor } from './upstream-login.js';
+import { checkStartupParams } from './pg-startup-params.js';
 
 type State = 'startup' | 'awaiting-password' | 'connecting-upstream' | 'relaying' | 'closed';
 
@@ -49,6 +51,10 @@ export class PgClientConnection {
   private readonly reader: FrameReader;
   private readonly writer = new MessageWriter(512);
   private startupParams = new Map<string, string>();
+  /** Startup parameters passed upstream (checked by checkStartupParams). */
+  private forwarded: Record<string, string> = {};
+  /** The search_path the client set at startup, if any: where the analysis starts resolving names. */
+  private initialSearchPath: string[] | undefined;
   private tls = false;
   private upstream: UpstreamConnection | undefined;
   private relay: PgRelay | undefined;
@@ -157,6 +163,10 @@ export class PgClientConnection {
     if (params.has('replication') && params.get('replication') !== 'false') {
       throw new ProtocolError('replication connections are not supported through sqlveil', '0A000');
     }
+    const settings = checkStartupParams(params, GATEWAY_PARAMS);
+    if (!settings.ok) return this.fatal({ severity: 'FATAL', code: '0A000', message: `sqlveil: ${settings.message}`, hint: settings.hint }, 'startup_setting_refused');
+    this.forwarded = settings.forward;
+    this.initialSearchPath = settings.searchPath;
     const database = params.get('database') || params.get('user') || '';
     if (database !== this.ctx.upstream.database) {
       return this.fatal(
@@ -231,9 +241,7 @@ export class PgClientConnection {
   }
 
   private forwardedParams(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of this.startupParams) if (!GATEWAY_PARAMS.has(k)) out[k] = v;
-    return out;
+    return this.forwarded;
   }
 
   // ---- relaying ----
@@ -253,6 +261,7 @@ export class PgClientConnection {
         database: this.ctx.upstream.database,
         applicationName: this.startupParams.get('application_name') || undefined,
         traceIds: traceIdsFrom(this.startupParams),
+        ...(this.initialSearchPath ? { searchPath: this.initialSearchPath } : {}),
       },
       upstream: this.ctx.upstream.name,
       startedAt: new Date(),
@@ -302,8 +311,12 @@ export class PgClientConnection {
         if (d instanceof Promise) return { allow: false, error: functionCallRefused };
         return toVerdict(d) as StatementVerdict;
       },
-      columns: (fields) => rowRewriterFor(pipeline, fields),
+      columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as readonly StatementInfo[] | undefined)?.[index]),
       resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
+      serverMessage: (buf, bodyStart, end) => {
+        const mask = pipeline.messageMasker();
+        return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
+      },
       ready: (status: TransactionStatus) => {
         if (this.tokenExpired) setImmediate(() => this.expire());
         void status;
@@ -388,7 +401,10 @@ function denialNotice(d: Denial): ErrorNotice {
 
 function toVerdict(d: StatementDecision | Promise<StatementDecision>): StatementVerdict | Promise<StatementVerdict> {
   if (d instanceof Promise) return d.then((x) => toVerdict(x) as StatementVerdict);
-  if (d.action === 'allow') return d.maxRows === undefined ? ALLOW_VERDICT : { allow: true, maxRows: d.maxRows };
+  if (d.action === 'allow') {
+    if (d.statements === undefined) return d.maxRows === undefined ? ALLOW_VERDICT : { allow: true, maxRows: d.maxRows };
+    return { allow: true, maxRows: d.maxRows, context: d.statements };
+  }
   return { allow: false, error: denialNotice(d) };
 }
 
@@ -415,9 +431,11 @@ function columnsOf(fields: FieldDescription[]): ResultColumn[] {
   return lastColumns!;
 }
 
-function rowRewriterFor(pipeline: SessionPipeline, fields: FieldDescription[] | undefined): RowRewriter | undefined {
-  const transform = pipeline.resultColumns(fields && columnsOf(fields));
-  if (!transform || transform.columns.length === 0) return undefined;
+function rowRewriterFor(pipeline: SessionPipeline, fields: FieldDescription[] | undefined, statement: StatementInfo | undefined): RowRewriter | ResultRefusal | undefined {
+  const transform = pipeline.resultColumns(fields && columnsOf(fields), statement);
+  if (!transform) return undefined;
+  if ('action' in transform) return { refuse: denialNotice(transform) };
+  if (transform.columns.length === 0) return undefined;
   const apply = (c: number, v: Buffer | null) => transform.apply(c, v);
   return { rewrite: (buf, bodyStart, end) => rewriteDataRow(buf, bodyStart, end, transform.columns, apply) };
 }

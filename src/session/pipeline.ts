@@ -2,8 +2,10 @@
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
 import type { AuditSink } from '../audit/sink.js';
-import { isoNow } from '../audit/clock.js';
+import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent } from '../audit/session-events.js';
+import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
+import type { StatementInfo } from '../sql/analysis.js';
 import { ALLOW, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementDecision, type StatementRequest } from './types.js';
 
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
@@ -11,10 +13,27 @@ export interface StatementGate {
   decide(session: SessionInfo, statement: StatementRequest): StatementDecision | Promise<StatementDecision>;
 }
 
-/** Chooses the row transform for a result set. The default changes nothing; masking replaces it. */
+/**
+ * Chooses the row transform for a result set, knowing the analysed statement that produced it
+ * when there is one; a denial withholds the result's rows. The default changes nothing;
+ * masking replaces it.
+ */
 export interface ResultTransformer {
-  transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined): RowTransform | undefined;
+  transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined;
+  /** At statement time, after the gate allowed it: a refusal, or a wait (catalog refresh) before it runs. */
+  admit?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined;
+  /** Whether the role's error and notice texts are masked too (a database error can quote a value). */
+  masksRole?(role: string): boolean;
+  maskMessage?(text: string): string;
 }
+
+/** A row transform that reports, once its result has ended, what it masked (counts, never values). */
+interface ReportingTransform extends RowTransform {
+  maskedCounts(): unknown[];
+  readonly privileged: readonly unknown[];
+}
+
+const isReporting = (t: RowTransform): t is ReportingTransform => 'maskedCounts' in t;
 
 export const allowAllGate: StatementGate = { decide: () => ALLOW };
 export const passThroughResults: ResultTransformer = { transformFor: () => undefined };
@@ -24,6 +43,8 @@ export interface PipelineParts {
   results: ResultTransformer;
   audit: AuditSink;
   metrics: GatewayMetrics;
+  /** How audited SQL text loses its literals (default: the built-in redaction); false keeps them. */
+  redact?: SqlRedactor | false;
 }
 
 export class SessionPipeline {
@@ -31,6 +52,8 @@ export class SessionPipeline {
   private rows = 0;
   private ended = false;
   private readonly cells: ProtocolCells;
+  /** The masking transform of the result streaming now, reported at its end. */
+  private reporting: ReportingTransform | undefined;
 
   constructor(
     readonly session: SessionInfo,
@@ -39,38 +62,47 @@ export class SessionPipeline {
     this.cells = parts.metrics.forProtocol(session.client.protocol);
     this.cells.sessionsTotal.value++;
     this.cells.sessionsActive.value++;
-    parts.audit.emit({ type: 'session.start', session: session.id, at: session.startedAt.toISOString(), identity: session.identity, client: session.client, upstream: session.upstream });
+    parts.audit.emit(sessionStartEvent(session));
   }
 
   statement(req: StatementRequest): StatementDecision | Promise<StatementDecision> {
     this.statements++;
     const decision = this.parts.gate.decide(this.session, req);
-    if (decision instanceof Promise) return decision.then((d) => this.record(req, d));
-    return this.record(req, decision);
+    if (decision instanceof Promise) return decision.then((d) => this.admitted(req, d));
+    return this.admitted(req, decision);
+  }
+
+  /** What the gate allowed, masking may still refuse (or hold while the catalog is read). */
+  private admitted(req: StatementRequest, decision: StatementDecision): StatementDecision | Promise<StatementDecision> {
+    const admit = decision.action === 'allow' ? this.parts.results.admit?.(this.session, decision.statements) : undefined;
+    if (admit === undefined) return this.record(req, decision);
+    if (admit instanceof Promise) return admit.then(() => this.record(req, decision));
+    return this.record(req, admit);
+  }
+
+  /** Masks the free text of a server error or notice, for a role subject to masking; undefined for others. */
+  messageMasker(): ((text: string) => string) | undefined {
+    const results = this.parts.results;
+    if (!results.maskMessage || !results.masksRole?.(this.session.identity.role)) return undefined;
+    return (text) => results.maskMessage!(text);
   }
 
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
     if (decision.action === 'allow') this.cells.allowed.value++;
     else this.cells.denied.value++;
-    this.parts.audit.emit({
-      type: 'statement',
-      session: this.session.id,
-      at: isoNow(),
-      via: req.via,
-      sql: req.sql,
-      decision: decision.action,
-      ...(decision.action === 'deny' ? { rule: decision.rule, reason: decision.message } : {}),
-    });
+    this.parts.audit.emit(statementEvent(this.session, this.statements, req, decision, this.parts.redact));
     return decision;
   }
 
-  resultColumns(columns: readonly ResultColumn[] | undefined): RowTransform | undefined {
-    return this.parts.results.transformFor(this.session, columns);
+  resultColumns(columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined {
+    const transform = this.parts.results.transformFor(this.session, columns, statement);
+    this.reporting = transform && !('action' in transform) && isReporting(transform) ? transform : undefined;
+    return transform;
   }
 
   /** The error for a result cut at its export limit; audited, since rows were withheld. */
   rowLimitExceeded(limit: number): Denial {
-    this.parts.audit.emit({ type: 'statement.cut', session: this.session.id, at: isoNow(), limit });
+    this.parts.audit.emit(statementCutEvent(this.session, limit));
     return {
       action: 'deny',
       sqlState: '54000',
@@ -83,12 +115,16 @@ export class SessionPipeline {
   resultEnd(rows: number): void {
     this.rows += rows;
     this.cells.rows.value += rows;
+    const masked = this.reporting;
+    if (!masked) return;
+    this.reporting = undefined;
+    this.parts.audit.emit(resultMaskedEvent(this.session, rows, masked.maskedCounts(), masked.privileged));
   }
 
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
     this.cells.sessionsActive.value--;
-    this.parts.audit.emit({ type: 'session.end', session: this.session.id, at: isoNow(), reason, statements: this.statements, rows: this.rows });
+    this.parts.audit.emit(sessionEndEvent(this.session, reason, this.statements, this.rows));
   }
 }

@@ -1,10 +1,13 @@
 // The statement gate built from the rules file: parse (src/sql), decide (src/policy), and turn
 // the decision into the session's vocabulary. Observed denials and the analysis summary go to
 // the audit trail; the policy in force is read per statement, so a reload applies at once.
+// A statement the policy sends to approval goes to the approvals service (src/approvals).
 import type { StatementAnalysis, StatementAnalyzer } from '../sql/analysis.js';
 import type { PolicyConfig } from '../policy/config/types.js';
 import { decideStatement, type PolicyDecision } from '../policy/decide.js';
 import type { WireProtocol } from '../policy/config/types.js';
+import type { ApprovalService } from '../approvals/service.js';
+import { namedPrepare } from '../approvals/messages.js';
 import type { StatementGate } from './pipeline.js';
 import type { SessionInfo, StatementDecision, StatementRequest } from './types.js';
 
@@ -12,6 +15,8 @@ export interface PolicyGateParts {
   analyzers: Partial<Record<WireProtocol, StatementAnalyzer>>;
   /** The policy in force now (hot reload swaps what this returns). */
   policy: () => PolicyConfig | undefined;
+  /** Just-in-time approvals; without it a statement that needs approval is refused. */
+  approvals?: ApprovalService;
 }
 
 /** Per-session state the analysis depends on. */
@@ -27,7 +32,7 @@ export class PolicyGate implements StatementGate {
 
   constructor(private readonly parts: PolicyGateParts) {}
 
-  decide(session: SessionInfo, req: StatementRequest): StatementDecision {
+  decide(session: SessionInfo, req: StatementRequest): StatementDecision | Promise<StatementDecision> {
     const policy = this.parts.policy();
     if (req.via === 'function-call') {
       // A FunctionCall message calls a function by OID, outside SQL: nothing to parse or check.
@@ -42,19 +47,44 @@ export class PolicyGate implements StatementGate {
     }
     const analyzer = this.parts.analyzers[session.client.protocol];
     if (!analyzer) {
+      // No `policy` section: every statement is allowed (GatewayConfig.policy), analysed or not.
+      if (policy === undefined) return { action: 'allow' };
       return { action: 'deny', sqlState: '0A000', rule: 'analysis', message: `sqlveil: no SQL analyzer for ${session.client.protocol}` };
     }
     const state = this.stateOf(session);
     const analysis = analyzer.analyze(req.sql, { searchPath: state.searchPath, database: state.database });
     const decision = decideStatement(policy, session.identity.role, analysis);
-    if (decision.action === 'allow') this.track(state, analysis);
-    return toSessionDecision(decision);
+    if (decision.action === 'approve' && this.parts.approvals && analysis.ok) return this.approval(session, req, analysis, decision, state);
+    if (decision.action !== 'allow') return toSessionDecision(decision);
+    this.track(state, analysis);
+    if (!analysis.ok) return toSessionDecision(decision);
+    return decision.maxRows === undefined
+      ? { action: 'allow', statements: analysis.statements }
+      : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements };
+  }
+
+  /** A statement the policy sends to approval: run once when approved, else refused or held (src/approvals). */
+  private approval(
+    session: SessionInfo,
+    req: StatementRequest,
+    analysis: Extract<StatementAnalysis, { ok: true }>,
+    decision: Extract<PolicyDecision, { action: 'approve' }>,
+    state: SessionSqlState,
+  ): StatementDecision | Promise<StatementDecision> {
+    // One approval runs a statement once; a named prepared statement may be executed many times.
+    if (req.via === 'prepare' && req.name !== '') return namedPrepare(decision.approval.name);
+    const ask = { session, sql: req.sql, fingerprint: analysis.fingerprint, rule: decision.approval, why: decision.message, maxRows: decision.maxRows };
+    return this.parts.approvals!.review(ask).then((d): StatementDecision => {
+      if (d.action !== 'allow') return d;
+      this.track(state, analysis);
+      return { ...d, statements: analysis.statements };
+    });
   }
 
   private stateOf(session: SessionInfo): SessionSqlState {
     let state = this.sessions.get(session);
     if (!state) {
-      state = { searchPath: DEFAULT_SEARCH_PATH, database: session.client.database };
+      state = { searchPath: session.client.searchPath ?? DEFAULT_SEARCH_PATH, database: session.client.database };
       this.sessions.set(session, state);
     }
     return state;
@@ -78,13 +108,13 @@ function toSessionDecision(d: PolicyDecision): StatementDecision {
     case 'deny':
       return { action: 'deny', sqlState: d.sqlState, message: d.message, hint: d.hint, rule: d.rule };
     case 'approve':
-      // Just-in-time approvals are not wired yet: refuse, saying what would be needed.
+      // A gate built without an approvals service (embedding, tests): refuse, saying what would be needed.
       return {
         action: 'deny',
         sqlState: '42501',
         rule: d.rule,
         message: `${d.message} (approval rule ${d.rule})`,
-        hint: 'this gateway cannot take approval requests yet: narrow the statement (for example a smaller LIMIT) or ask a dba',
+        hint: 'this gateway takes no approval requests: narrow the statement (for example a smaller LIMIT) or ask a dba',
       };
   }
 }

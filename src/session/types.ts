@@ -1,6 +1,7 @@
 // The protocol-agnostic vocabulary of a session: who, what statement, which columns, what decision.
 import type { VerifiedIdentity } from '../identity/types.js';
 import type { WireProtocol } from '../policy/config/types.js';
+import type { StatementInfo } from '../sql/analysis.js';
 
 export interface ClientInfo {
   protocol: WireProtocol;
@@ -14,6 +15,8 @@ export interface ClientInfo {
   applicationName?: string;
   /** Trace ids the client sent (startup options or connection attributes), e.g. traceparent. */
   traceIds: Record<string, string>;
+  /** PostgreSQL: the search_path the client chose at startup (else the server default applies). */
+  searchPath?: string[];
 }
 
 export interface SessionInfo {
@@ -37,6 +40,8 @@ export type StatementDecision =
       action: 'allow';
       /** Export limit: at most this many result rows reach the client; the rest is cut. */
       maxRows?: number;
+      /** The analysed statements of the string, in order: masking traces result columns through them. */
+      statements?: readonly StatementInfo[];
     }
   | {
       action: 'deny';
@@ -61,6 +66,8 @@ export interface ResultColumn {
   typeId: number;
   /** 'text' or 'binary' encoding of the values on the wire. */
   format: 'text' | 'binary';
+  /** MySQL: the column's character set id (63 is binary), which decides whether its bytes are text. */
+  charset?: number;
 }
 
 /** Changes cell values of rows of one result set; built once per result set, reused for every row. */

@@ -131,9 +131,15 @@ function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
   walkExprs(call.agg_order, env, c);
   walkExprs(call.agg_filter, env, c);
   walkExprs(call.over, env, c);
-  if (!functionFacts(functionName(call)).traceable) out.markOpaque();
+  const fn = functionName(call);
+  if (!functionFacts(fn).traceable) out.markOpaque();
+  // A count is a number of rows, never a value: what it counted is not in it (its arguments
+  // are still walked above, for the tables and functions they name).
+  if (COUNTS.has(fn.name) && (fn.schema === undefined || fn.schema === 'pg_catalog') && !out.opaque) return new Lineage();
   return out;
 }
+
+const COUNTS = new Set(['count', 'regr_count']);
 
 function subLinkLineage(link: SubLink, env: Env, c: Collector): Lineage {
   const select = tagOf(link.subselect);

@@ -117,6 +117,14 @@ export function functionFacts(fn: FunctionName): FunctionFacts {
   return { flags, traceable: builtin && TRACEABLE.has(fn.name) && flags.length === 0 };
 }
 
+/** Built-in aggregates: a query whose every output is one of them (no GROUP BY) returns one row. */
+export const AGGREGATES = words(`
+  count sum avg min max stddev stddev_pop stddev_samp variance var_pop var_samp bool_and bool_or
+  every bit_and bit_or bit_xor array_agg string_agg json_agg jsonb_agg json_agg_strict
+  jsonb_agg_strict json_object_agg jsonb_object_agg xmlagg percentile_cont percentile_disc mode corr
+  covar_pop covar_samp regr_avgx regr_avgy regr_count regr_intercept regr_r2 regr_slope regr_sxx
+  regr_sxy regr_syy any_value range_agg range_intersect_agg`);
+
 /** Set-returning functions that return one column, named after the function. */
 export const SINGLE_COLUMN_SETS = words(`
   generate_series generate_subscripts unnest regexp_split_to_table string_to_table

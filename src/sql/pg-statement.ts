@@ -7,6 +7,7 @@ import { namedTable, strings, tagOf } from './pg-ast.js';
 import { Collector } from './pg-collector.js';
 import { walkExprs } from './pg-expr.js';
 import { checkParserSettings } from './pg-integrity.js';
+import { AGGREGATES, functionName } from './pg-functions.js';
 import { classify, mostConsequential } from './pg-kinds.js';
 import { Lineage, WHOLE_ROW, type RelColumn } from './pg-lineage.js';
 import type { LiteralLocator } from './pg-literal-locator.js';
@@ -148,6 +149,7 @@ function explainAnalyzes(options: Node[] | undefined, c: Collector): boolean {
 function limitOf(select: SelectStmt, c: Collector): ValueRef<number> | undefined {
   if (select.limitOption === 'LIMIT_OPTION_WITH_TIES') return undefined; // may return more rows
   const count = select.limitCount;
+  if (count === undefined && returnsOneRow(select)) return { value: 1 };
   if (count === undefined || !('A_Const' in count)) return undefined;
   const constant = count.A_Const;
   if (constant.isnull === true) return undefined; // LIMIT ALL, LIMIT NULL
@@ -188,4 +190,28 @@ function copy(statement: CopyStmt, c: Collector): [RelColumn[] | undefined, Valu
   }
   const toClient = statement.is_from !== true && statement.filename === undefined && statement.is_program !== true;
   return toClient ? [columns, limit] : [undefined, undefined];
+}
+
+/**
+ * A plain SELECT whose every output is a built-in aggregate (or a cast of one), with no GROUP
+ * BY, returns exactly one row (PostgreSQL docs, "Aggregate Functions"): bounded without a
+ * LIMIT. A window (`OVER`) or a set operation does not qualify; nor does any other output, since
+ * a set-returning function beside an aggregate multiplies the row.
+ */
+function returnsOneRow(select: SelectStmt): boolean {
+  if (select.op !== undefined && select.op !== 'SETOP_NONE') return false;
+  if ((select.groupClause?.length ?? 0) > 0 || select.groupDistinct === true) return false;
+  const targets = select.targetList ?? [];
+  if (targets.length === 0) return false;
+  return targets.every((t) => 'ResTarget' in t && isAggregateCall(t.ResTarget.val));
+}
+
+function isAggregateCall(node: Node | undefined): boolean {
+  if (node === undefined) return false;
+  if ('TypeCast' in node) return isAggregateCall(node.TypeCast.arg);
+  if (!('FuncCall' in node)) return false;
+  const call = node.FuncCall;
+  if (call.over !== undefined) return false;
+  const fn = functionName(call);
+  return (fn.schema === undefined || fn.schema === 'pg_catalog') && AGGREGATES.has(fn.name);
 }

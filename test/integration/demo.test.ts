@@ -43,13 +43,13 @@ describe('sqlveil demo', () => {
     expect(r.stdout.trim()).toBe('2');
   });
 
-  it('lets the agent and the DBA hold sessions at the same time', async () => {
+  it('lets the agent and the DBA hold sessions at the same time; the agent sees names masked', async () => {
     const [agent, dba] = await Promise.all([
       psql('agent-1', tokenFor('agent-1'), 'select full_name from clinic.patients order by id limit 1'),
-      psql('dba-1', tokenFor('dba-1'), 'select name from clinic.clinics order by id'),
+      psql('dba-1', tokenFor('dba-1'), 'select full_name from clinic.patients order by id limit 1'),
     ]);
-    expect(agent.stdout.trim()).toBe('Ada Quintero');
-    expect(dba.stdout).toBe('Northside Family Care\nLakeview Oncology\n');
+    expect(agent.stdout.trim()).toMatch(/^h_[0-9a-f]{16}$/);
+    expect(dba.stdout.trim()).toBe('Ada Quintero');
   });
 
   it('refuses a token signed by another key, and a password that is no token', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateDevKey, mintDevToken, type DevKey } from '../../src/identity/dev-keys.js';
 import { loadConfigFile } from '../../src/policy/config/load.js';
+import type { GatewayConfig } from '../../src/policy/config/types.js';
 import { Gateway } from '../../src/server/gateway.js';
 import { createLogger } from '../../src/log.js';
 import type { StatementGate } from '../../src/session/pipeline.js';
@@ -96,7 +97,9 @@ export interface TestGateway {
  * Starts a gateway in this process with rules/hipaa.yaml (or another rules file), pointed at
  * the local PostgreSQL through the SQLVEIL_* variables, exactly as an operator would.
  */
-export async function startGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate } = {}): Promise<TestGateway> {
+export async function startGateway(
+  opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; configure?: (config: GatewayConfig) => void } = {},
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'sqlveil-it-'));
   const key = await generateDevKey('ES256');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify(key.publicJwks));
@@ -115,6 +118,7 @@ export async function startGateway(opts: { rules?: string; env?: Record<string, 
   };
   const loaded = await loadConfigFile(opts.rules ?? join(ROOT, 'rules/hipaa.yaml'), { ...process.env, ...env });
   if (!loaded.ok) throw new Error(`rules file invalid: ${JSON.stringify(loaded.errors)}`);
+  opts.configure?.(loaded.config);
   const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate, env: { ...process.env, ...env } });
   await gateway.start();
   return {

@@ -120,3 +120,38 @@ describe('the database goes away', () => {
     await stillServes();
   });
 });
+
+describe('startup settings that would change what the gateway decides on', () => {
+  const psqlWith = (env: Record<string, string>, sql: string) => run('psql', ['-X', '-U', 'dba-1', '-tAc', sql], { env: { ...gw.libpqEnv(token), ...env } });
+
+  it.each([
+    ['-c standard_conforming_strings=off'],
+    ['-c role=pg_read_server_files'],
+    ['--session_authorization=postgres'],
+    ['-c client_encoding=SJIS'],
+  ])('refuses PGOPTIONS=%s with a clear error', async (options) => {
+    const r = await psqlWith({ PGOPTIONS: options }, 'select 1');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/not allowed through sqlveil/);
+    await stillServes();
+  });
+
+  it('refuses a non-UTF-8 client encoding', async () => {
+    const r = await psqlWith({ PGCLIENTENCODING: 'LATIN1' }, 'select 1');
+    expect(r.stderr).toMatch(/client_encoding=LATIN1 is not allowed/);
+  });
+
+  it('starts the analysis from a search_path set at startup', async () => {
+    const agent = await gw.token('agent-1', ['agents']);
+    const r = await run('psql', ['-X', '-U', 'agent-1', '-tAc', 'select count(*) from clinics'], {
+      env: { ...gw.libpqEnv(agent), PGOPTIONS: '-c search_path=clinic' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('2');
+    // Unqualified pg_authid still resolves to the catalog, which stays denied.
+    const denied = await run('psql', ['-X', '-U', 'agent-1', '-tAc', 'select rolpassword from pg_authid'], {
+      env: { ...gw.libpqEnv(agent), PGOPTIONS: '-c search_path=clinic' },
+    });
+    expect(denied.stderr).toMatch(/pg_authid/);
+  });
+});

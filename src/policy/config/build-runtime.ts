@@ -1,11 +1,22 @@
 // `audit`, `admin` and `limits`: the gateway's own outputs and bounds.
+import { dirname, join } from 'node:path';
 import { parseHostPort } from './addresses.js';
 import type { BuildContext } from './build-context.js';
 import type { RawAudit, RawConfig } from './raw.js';
 import type { AdminConfig, AuditConfig, GatewayConfig } from './types.js';
 
 export function buildAudit(raw: RawAudit | undefined, ctx: BuildContext): AuditConfig {
-  const audit: AuditConfig = { file: ctx.resolve(raw?.file ?? 'sqlveil-audit.jsonl') };
+  const file = ctx.resolve(raw?.file ?? 'sqlveil-audit.jsonl');
+  const audit: AuditConfig = {
+    file,
+    onFailure: raw?.onFailure ?? 'block',
+    checkpointIntervalMs: raw?.checkpointIntervalMs ?? 10_000,
+    redactLiterals: raw?.redactLiterals ?? true,
+    // Beside the audit file unless set: both are the gateway's own state.
+    spool: { dir: raw?.spool?.dir ? ctx.resolve(raw.spool.dir) : join(dirname(file), 'audit-spool'), maxBytes: raw?.spool?.maxBytes ?? 1024 ** 3 },
+  };
+  // An empty value (an unset `${VAR:-}`) means unsigned checkpoints.
+  if (raw?.signingKey) audit.signingKey = ctx.resolve(raw.signingKey);
   const kafka = raw?.kafka;
   if (!kafka || !ctx.usable(['audit', 'kafka', 'brokers'])) return audit;
 
@@ -23,10 +34,19 @@ export function buildAudit(raw: RawAudit | undefined, ctx: BuildContext): AuditC
     const address = parseHostPort(entry.text);
     if (!address.ok) ctx.log.error(entry.path, `Kafka broker ${address.message}`);
   }
+  const topicPrefix = kafka.topicPrefix ?? 'sqlveil';
   audit.kafka = {
     brokers: entries.map((entry) => entry.text),
-    topicPrefix: kafka.topicPrefix ?? 'sqlveil',
+    topicPrefix,
     clientId: kafka.clientId ?? 'sqlveil',
+    topics: {
+      sessions: kafka.topics?.sessions ?? `${topicPrefix}.audit.sessions`,
+      statements: kafka.topics?.statements ?? `${topicPrefix}.audit.statements`,
+      approvals: kafka.topics?.approvals ?? `${topicPrefix}.audit.approvals`,
+    },
+    partitions: kafka.partitions ?? 3,
+    lingerMs: kafka.lingerMs ?? 20,
+    batchSize: kafka.batchSize ?? 2000,
   };
   return audit;
 }

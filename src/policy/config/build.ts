@@ -3,6 +3,7 @@
 import { isRecord, namesOf, type BuildContext } from './build-context.js';
 import { buildIdentity } from './build-identity.js';
 import { buildListeners } from './build-listeners.js';
+import { buildMasking } from './build-masking.js';
 import { buildPolicy } from './build-policy.js';
 import { buildRoles } from './build-roles.js';
 import { buildAdmin, buildAudit, buildLimits } from './build-runtime.js';
@@ -22,6 +23,7 @@ export function buildConfig(raw: RawConfig, source: string, ctx: BuildContext): 
   const listeners = buildListeners(listOf(raw.listeners), byName, ctx);
   const roles = buildRoles(listOf(raw.roles), namesOf(listOf(raw.upstreams)), ctx);
   const policy = buildPolicy(raw.policy, namesOf(listOf(raw.roles)), ctx);
+  const masking = buildMasking(raw.masking, namesOf(listOf(raw.roles)), namesOf(listOf(raw.upstreams)), ctx);
   const identity = isRecord(raw.identity) ? buildIdentity(raw.identity, ctx) : undefined;
   const audit = buildAudit(isRecord(raw.audit) ? raw.audit : undefined, ctx);
   const admin = buildAdmin(isRecord(raw.admin) ? raw.admin : undefined, ctx);
@@ -38,6 +40,7 @@ export function buildConfig(raw: RawConfig, source: string, ctx: BuildContext): 
     identity,
     roles,
     ...(policy ? { policy } : {}),
+    ...(masking ? { masking } : {}),
     audit,
     ...(admin ? { admin } : {}),
     limits: buildLimits(isRecord(raw.limits) ? raw.limits : undefined),

@@ -45,7 +45,20 @@ export interface RawRole {
 
 export interface RawAudit {
   file?: string;
-  kafka?: { brokers: string | string[]; topicPrefix?: string; clientId?: string };
+  kafka?: {
+    brokers: string | string[];
+    topicPrefix?: string;
+    clientId?: string;
+    topics?: { sessions?: string; statements?: string; approvals?: string };
+    partitions?: number;
+    lingerMs?: number;
+    batchSize?: number;
+  };
+  onFailure?: 'block' | 'drop-and-alert';
+  signingKey?: string;
+  checkpointIntervalMs?: number;
+  redactLiterals?: boolean;
+  spool?: { dir?: string; maxBytes?: number };
 }
 
 export interface RawConfig {

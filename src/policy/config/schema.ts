@@ -1,6 +1,7 @@
 // JSON Schema (draft-07) of the rules file: the shape only. Meaning (references between sections,
 // addresses, URLs, files) is checked afterwards by the semantic stage. rules/schema.json is this
 // object written out for editors; a unit test keeps the two equal.
+import { maskingSchema } from '../../masking/rules-schema.js';
 import { policySchema } from './policy-schema.js';
 
 const name = {
@@ -152,6 +153,23 @@ const audit = {
   additionalProperties: false,
   properties: {
     file: { ...nonEmpty, default: 'sqlveil-audit.jsonl', description: 'JSON-lines audit file (relative to this file).' },
+    onFailure: {
+      enum: ['block', 'drop-and-alert'],
+      default: 'block',
+      description: 'When events reach neither Kafka nor the spool: refuse statements until audit recovers, or drop events and alert.',
+    },
+    signingKey: { type: 'string', description: 'Ed25519 private key file (PEM or JWK) signing the checkpoints; empty: unsigned checkpoints.' },
+    checkpointIntervalMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 10000, description: 'Interval of signed chain-head checkpoints (also written at shutdown).' },
+    redactLiterals: { type: 'boolean', default: true, description: 'Replace literals in audited SQL text with `?`.' },
+    spool: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Local append-only spool used while Kafka is unreachable.',
+      properties: {
+        dir: { ...nonEmpty, default: 'sqlveil-audit-spool', description: 'Spool directory (relative to this file).' },
+        maxBytes: { type: 'integer', minimum: 4096, default: 1073741824, description: 'Spool size bound; when full, onFailure decides.' },
+      },
+    },
     kafka: {
       type: 'object',
       additionalProperties: false,
@@ -164,6 +182,15 @@ const audit = {
         },
         topicPrefix: { ...nonEmpty, default: 'sqlveil' },
         clientId: { ...nonEmpty, default: 'sqlveil' },
+        topics: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Topic names; defaults are <topicPrefix>.audit.sessions, .statements and .approvals.',
+          properties: { sessions: nonEmpty, statements: nonEmpty, approvals: nonEmpty },
+        },
+        partitions: { type: 'integer', minimum: 1, maximum: 1000, default: 3, description: 'Partitions of topics the gateway creates.' },
+        lingerMs: { type: 'integer', minimum: 0, maximum: 10000, default: 20, description: 'How long events gather before a send.' },
+        batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Most events per send.' },
       },
     },
   },
@@ -201,7 +228,7 @@ export const configSchema = {
       },
     },
     policy: policySchema,
-    masking: reserved('PHI masking rules'),
+    masking: maskingSchema,
     approvals: reserved('approval workflows'),
   },
 } as const;

@@ -71,7 +71,29 @@ export interface IdentityConfig {
 export interface AuditConfig {
   /** JSON-lines file used when no Kafka brokers are configured. */
   file: string;
-  kafka?: { brokers: string[]; topicPrefix: string; clientId: string };
+  kafka?: AuditKafkaConfig;
+  /** What happens when events can reach neither Kafka nor the spool: refuse statements (block) or drop them and alert. */
+  onFailure: 'block' | 'drop-and-alert';
+  /** Ed25519 private key file (PEM or JWK) that signs checkpoints; absent: checkpoints are unsigned. */
+  signingKey?: string;
+  /** How often the chain head is checkpointed (also at shutdown). */
+  checkpointIntervalMs: number;
+  /** Replace literals in audited SQL text with `?` (default true). */
+  redactLiterals: boolean;
+  /** Local append-only spool for events while Kafka is unreachable. */
+  spool: { dir: string; maxBytes: number };
+}
+
+export interface AuditKafkaConfig {
+  brokers: string[];
+  topicPrefix: string;
+  clientId: string;
+  topics: { sessions: string; statements: string; approvals: string };
+  /** Partitions of the topics the gateway creates when they are missing. */
+  partitions: number;
+  /** Events are gathered this long (or up to batchSize) before one send. */
+  lingerMs: number;
+  batchSize: number;
 }
 
 export interface AdminConfig {
@@ -89,6 +111,8 @@ export interface GatewayConfig {
   roles: RoleConfig[];
   /** Statement policy; absent when the file has no `policy` section (then every statement is allowed). */
   policy?: PolicyConfig;
+  /** PHI masking; absent when the file has no `masking` section (then nothing is masked). */
+  masking?: MaskingConfig;
   audit: AuditConfig;
   admin?: AdminConfig;
   limits: {
@@ -162,4 +186,60 @@ export interface ApprovalRule {
   ttlMs: number;
   /** mode wait: how long the statement is held before it is refused. */
   waitTimeoutMs: number;
+}
+
+export type MaskingStrategyName = 'redact' | 'null' | 'partial' | 'email' | 'hash' | 'generalize' | 'format' | 'detect';
+
+/** A strategy with its options, defaults applied (docs/masking.md). */
+export type MaskingStrategy =
+  | { kind: 'redact'; text: string }
+  | { kind: 'null' }
+  | { kind: 'partial'; keepFirst: number; keepLast: number; maskChar: string }
+  | { kind: 'email'; keepDomain: boolean; maskChar: string }
+  | { kind: 'hash'; prefix: string; length: number }
+  | { kind: 'generalize'; to: 'year' | 'month' | 'zip3' | 'band'; width: number; max?: number }
+  | { kind: 'format' }
+  | { kind: 'detect' };
+
+export interface MaskingRule {
+  /** Unique rule name, used in plans, refusals and audit. */
+  name: string;
+  /** `schema.table.column` globs (schema is the MySQL database); matched ignoring case. */
+  columns: string[];
+  /** Roles the rule applies to; undefined: every role. */
+  roles?: string[];
+  /** Roles that see raw values although the rule matches (privileged unmasking, audited). */
+  except: string[];
+  strategy: MaskingStrategy;
+}
+
+export type BuiltinDetectorName = 'ssn' | 'email' | 'phone' | 'date' | 'credit-card' | 'ipv4' | 'ipv6' | 'url';
+
+export interface PatternDetectorConfig {
+  name: string;
+  /** JavaScript regular expression source, checked at load. */
+  regex: string;
+  ignoreCase: boolean;
+  /** Text written in place of a match. */
+  replacement: string;
+}
+
+export interface DictionaryConfig {
+  name: string;
+  /** Initial words (each entry is split into words); the runtime may replace them (setDictionary). */
+  words: string[];
+  /** Words shorter than this are ignored (too many false matches). */
+  minLength: number;
+  replacement: string;
+  /** Where the gateway refreshes the words from, and how often. */
+  refresh?: { query: string; everyMs: number; upstream?: string };
+}
+
+export interface MaskingConfig {
+  /** Output columns whose lineage is opaque and that touch a protected table. */
+  onUnknownLineage: 'refuse' | 'mask' | 'allow';
+  /** Key of `hash` and `format`; absent when no source is configured. `ephemeral`: random per process. */
+  hashKey?: { source: 'value' | 'file'; key: Buffer } | { source: 'ephemeral' };
+  detectors: { builtin: BuiltinDetectorName[]; patterns: PatternDetectorConfig[]; dictionaries: DictionaryConfig[] };
+  rules: MaskingRule[];
 }

@@ -91,9 +91,10 @@ describe('interpolation in a rules file', () => {
     expect(error.line).toBe(lineOf(yaml, '${UP}'));
   });
 
-  it('expands inside the reserved sections too, and honours $${', () => {
-    const yaml = `${minimal}masking:\n  note: "$\${literal} \${WHO:-x}"\n`;
-    expect(parseIn(tmp.dir, yaml, { WHO: 'me' }).ok).toBe(true);
+  it('expands inside the masking section too, and honours $${', () => {
+    const yaml = `${minimal}masking:\n  rules:\n    - { name: r, columns: [a.b.c], strategy: redact, text: "$\${literal} \${WHO:-x}" }\n`;
+    const config = expectOk(parseIn(tmp.dir, yaml, { WHO: 'me' }));
+    expect(config.masking?.rules[0]?.strategy).toEqual({ kind: 'redact', text: '${literal} me' });
   });
 
   it('turns numeric text from the environment into numbers', () => {

@@ -189,7 +189,19 @@ describe('parseConfigText', () => {
       },
       audit: {
         file: join(tmp.dir, 'audit/out.jsonl'),
-        kafka: { brokers: ['k1:9092', 'k2:9092'], topicPrefix: 'veil', clientId: 'gw' },
+        kafka: {
+          brokers: ['k1:9092', 'k2:9092'],
+          topicPrefix: 'veil',
+          clientId: 'gw',
+          topics: { sessions: 'veil.audit.sessions', statements: 'veil.audit.statements', approvals: 'veil.audit.approvals' },
+          partitions: 3,
+          lingerMs: 20,
+          batchSize: 2000,
+        },
+        onFailure: 'block',
+        checkpointIntervalMs: 10000,
+        redactLiterals: true,
+        spool: { dir: join(tmp.dir, 'audit/audit-spool'), maxBytes: 1024 ** 3 },
       },
       admin: { host: '127.0.0.1', port: 9187 },
       limits: { maxClientMessageBytes: 1048576, startupTimeoutMs: 5000 },
@@ -207,7 +219,13 @@ describe('parseConfigText', () => {
       userMismatch: 'reject',
     });
     expect(config.upstreams[0]).toMatchObject({ tls: { mode: 'prefer' }, connectTimeoutMs: 5000 });
-    expect(config.audit).toEqual({ file: join(tmp.dir, 'sqlveil-audit.jsonl') });
+    expect(config.audit).toEqual({
+      file: join(tmp.dir, 'sqlveil-audit.jsonl'),
+      onFailure: 'block',
+      checkpointIntervalMs: 10000,
+      redactLiterals: true,
+      spool: { dir: join(tmp.dir, 'audit-spool'), maxBytes: 1024 ** 3 },
+    });
     expect(config.admin).toBeUndefined();
     expect(config.limits).toEqual({ maxClientMessageBytes: 67108864, startupTimeoutMs: 10000 });
   });

@@ -26,6 +26,26 @@ describe('literal-dependent facts on cache hits', () => {
     expect(pg.stats().hits).toBe(1);
   });
 
+  it('bounds a plain aggregate query to one row', () => {
+    for (const sql of [
+      'select count(*) from (select id, ssn from patients) t',
+      'select count(*)::int, max(dob), string_agg(ssn, \',\') from patients',
+      'select pg_catalog.sum(balance) from patients where id > 3',
+    ]) {
+      expect(first(sql).limit, sql).toBe(1);
+    }
+    for (const sql of [
+      'select count(*) from patients group by dob',
+      'select count(*) over () from patients',
+      'select count(*), generate_series(1, 5) from patients',
+      'select count(*) from patients union all select count(*) from patients',
+      'select public.count(x) from patients',
+      'select id from patients',
+    ]) {
+      expect(first(sql).limit, sql).toBeUndefined();
+    }
+  });
+
   it('has no limit for LIMIT ALL, parameters, expressions and WITH TIES', () => {
     for (const sql of ['select 1 limit all', 'select 1 limit $1', 'select 1 limit 5 + 5', 'select 1 order by 1 fetch first 5 rows with ties', 'select 1']) {
       expect(first(sql).limit, sql).toBeUndefined();

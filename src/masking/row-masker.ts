@@ -1,0 +1,70 @@
+// Applies a masking plan to the cells of one result set. Built once per row description: each
+// masked column gets its strategy's closure, so a cell costs one array lookup and one call. It
+// counts masked cells per column (and detector hits for `detect`), never values.
+import type { MaskingStrategy } from '../policy/config/types.js';
+import type { MaskFn } from './strategies.js';
+import type { ColumnPlan, MaskingPlan } from './plan.js';
+
+/** What the audit records of one result set's masking: counts only. */
+export interface MaskedColumnCount {
+  index: number;
+  name: string;
+  strategy: MaskingStrategy['kind'];
+  rule: string;
+  via: 'origin' | 'lineage' | 'unknown-lineage';
+  /** Non-NULL cells the strategy was applied to (for `detect`: cells it changed). */
+  cells: number;
+  /** `detect` only: identifiers found, per detector name. */
+  detections?: Record<string, number>;
+}
+
+interface Slot {
+  plan: ColumnPlan & { decision: { action: 'mask' } };
+  fn: MaskFn;
+  count: MaskedColumnCount;
+}
+
+export class RowMasker {
+  /** Indexes of the columns it changes; every other column passes through untouched. */
+  readonly columns: readonly number[];
+  private readonly slots: (Slot | undefined)[];
+
+  constructor(plan: Extract<MaskingPlan, { ok: true }>, closureFor: (plan: ColumnPlan, onDetect: (detector: string) => void) => MaskFn) {
+    this.slots = [];
+    for (const column of plan.columns) {
+      const decision = column.decision;
+      if (decision.action !== 'mask') continue;
+      const count: MaskedColumnCount = {
+        index: column.index,
+        name: column.name,
+        strategy: decision.strategy.kind,
+        rule: decision.rule,
+        via: decision.via,
+        cells: 0,
+      };
+      const detections: Record<string, number> = {};
+      if (decision.strategy.kind === 'detect') count.detections = detections;
+      const onDetect = (detector: string): void => {
+        detections[detector] = (detections[detector] ?? 0) + 1;
+      };
+      this.slots[column.index] = { plan: column as Slot['plan'], fn: closureFor(column, onDetect), count };
+    }
+    this.columns = plan.masked;
+  }
+
+  /** The masked value of a cell (NULL stays NULL); columns the plan keeps come back unchanged. */
+  apply(index: number, value: string | null): string | null {
+    const slot = this.slots[index];
+    if (slot === undefined || value === null) return value;
+    const masked = slot.fn(value);
+    if (slot.count.detections === undefined || masked !== value) slot.count.cells++;
+    return masked;
+  }
+
+  /** Counters so far, one entry per masked column. */
+  counts(): MaskedColumnCount[] {
+    return this.slots
+      .filter((slot): slot is Slot => slot !== undefined)
+      .map((slot) => ({ ...slot.count, ...(slot.count.detections ? { detections: { ...slot.count.detections } } : {}) }));
+  }
+}

@@ -1,0 +1,117 @@
+// The upstream catalog as the gateway sees it, read on a gateway-owned connection: loaded at
+// start, refreshed after DDL passes through, periodically (other writers change it too), and
+// when a statement names a relation the snapshot does not know. Masking uses it to name the
+// origin of result columns; a stale snapshot makes masking stricter, never looser.
+import { connectUpstream, type UpstreamLogin } from '../../protocols/postgres/upstream-handshake.js';
+import { SimpleQueryConnection, type TextRows } from '../../protocols/postgres/simple-query.js';
+import type { Logger } from '../log.js';
+import type { TableRef } from '../sql/analysis.js';
+import type { ColumnRef } from '../masking/index.js';
+import type { OriginCatalog } from '../session/result-masking.js';
+import { CatalogSnapshot, RELATIONS_QUERY, VIEW_DEPENDENCIES_QUERY } from './pg-catalog-snapshot.js';
+
+export interface PgCatalogOptions {
+  /** Re-read the catalog this often even without DDL seen here (another client may change it). */
+  refreshIntervalMs: number;
+}
+
+export class PgCatalog implements OriginCatalog {
+  private snapshot: CatalogSnapshot | undefined;
+  private connection: SimpleQueryConnection | undefined;
+  private loading: Promise<CatalogSnapshot> | undefined;
+  private stale = true;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly login: UpstreamLogin,
+    private readonly log: Logger,
+    private readonly opts: PgCatalogOptions = { refreshIntervalMs: 60_000 },
+  ) {}
+
+  /** The snapshot now, or undefined before the first load. */
+  get current(): CatalogSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  /** True when the snapshot may miss recent DDL; callers that need certainty await `fresh()`. */
+  get isStale(): boolean {
+    return this.stale || this.snapshot === undefined;
+  }
+
+  /** Loads the first snapshot and starts the periodic refresh. */
+  async start(): Promise<void> {
+    await this.fresh();
+    this.timer = setInterval(() => this.markStale(), this.opts.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  /** DDL went through: the next `fresh()` re-reads. */
+  markStale(): void {
+    this.stale = true;
+  }
+
+  /** A snapshot no older than the last `markStale()`; concurrent callers share one read. */
+  fresh(): Promise<CatalogSnapshot> {
+    if (!this.stale && this.snapshot) return Promise.resolve(this.snapshot);
+    if (!this.loading) {
+      this.stale = false;
+      this.loading = this.read().finally(() => (this.loading = undefined));
+    }
+    return this.loading;
+  }
+
+  columnAt(tableOid: number, attnum: number): ColumnRef | undefined {
+    const rel = this.snapshot?.relation(tableOid);
+    const column = rel?.columns.get(attnum);
+    return rel && column !== undefined ? { schema: rel.schema, table: rel.name, column } : undefined;
+  }
+
+  viewSources(table: TableRef): ColumnRef[] | undefined {
+    if (table.schema === undefined) return undefined;
+    return this.snapshot?.sourcesOfView(table.schema, table.name)?.map((s) => ({ schema: s.table.schema, table: s.table.name, column: s.column }));
+  }
+
+  knows(table: TableRef): boolean {
+    return table.schema !== undefined && this.snapshot?.relationNamed(table.schema, table.name) !== undefined;
+  }
+
+  /** Runs a query of the gateway's own (a masking dictionary refresh) on the catalog connection. */
+  async query(sql: string): Promise<TextRows> {
+    const conn = await this.connect();
+    return conn.query(sql);
+  }
+
+  async refresh(): Promise<void> {
+    await this.fresh();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.connection?.close();
+    this.connection = undefined;
+  }
+
+  private async read(): Promise<CatalogSnapshot> {
+    try {
+      const conn = await this.connect();
+      const relations = await conn.query(RELATIONS_QUERY);
+      const dependencies = await conn.query(VIEW_DEPENDENCIES_QUERY);
+      this.snapshot = new CatalogSnapshot(relations, dependencies);
+      this.log.debug({ relations: this.snapshot.size }, 'catalog snapshot read');
+      return this.snapshot;
+    } catch (err) {
+      this.stale = true;
+      this.connection?.close();
+      this.connection = undefined;
+      throw err;
+    }
+  }
+
+  private async connect(): Promise<SimpleQueryConnection> {
+    if (this.connection?.usable) return this.connection;
+    const up = await connectUpstream({ ...this.login, params: { ...this.login.params, application_name: 'sqlveil-catalog' } });
+    up.socket.on('error', () => undefined);
+    this.connection = new SimpleQueryConnection(up.socket);
+    return this.connection;
+  }
+}

@@ -1,0 +1,197 @@
+// PHI masking of result sets for the session pipeline. Each result column's origin is named (a
+// catalog for PostgreSQL's table OID + attribute number, the column definition for MySQL), paired
+// with the lineage the statement analysis traced, and the masking engine (src/masking) plans
+// keep / mask with which strategy / refuse. The plan becomes the result's RowTransform. Plans
+// follow the rules file on reload; a role no rule mentions pays one lookup per table.
+import type { MaskingConfig } from '../policy/config/types.js';
+import type { StatementInfo, TableRef } from '../sql/analysis.js';
+import { MaskingEngine, maskingRowTransform, pgValueType, mysqlValueType, type ColumnRef, type MaskedColumnCount, type PlanColumn } from '../masking/index.js';
+import type { Denial, ResultColumn, RowTransform, SessionInfo } from './types.js';
+
+/** What a catalog knows of a PostgreSQL upstream (src/server/pg-catalog-snapshot.ts). */
+export interface OriginCatalog {
+  /** The table (or view) column a RowDescription origin names; undefined when unknown. */
+  columnAt(tableOid: number, attnum: number): ColumnRef | undefined;
+  /** The base-table columns a view reads; undefined for a table or an unknown name. */
+  viewSources(table: TableRef): ColumnRef[] | undefined;
+  /** Whether a relation of that name exists (false: the snapshot may be stale). */
+  knows(table: TableRef): boolean;
+  /** The snapshot may miss recent DDL: read it again before the next decision that needs it. */
+  markStale(): void;
+  /** Re-reads the catalog when it is stale. */
+  refresh(): Promise<void>;
+}
+
+export interface ResultMaskingParts {
+  /** The masking rules in force (undefined: nothing is masked); follows reloads. */
+  masking: () => MaskingConfig | undefined;
+  /** The catalog of a PostgreSQL upstream, by upstream name. */
+  catalog: (upstream: string) => OriginCatalog | undefined;
+}
+
+/** A RowTransform that can say afterwards what it masked (counts, never values). */
+export interface MaskingTransform extends RowTransform {
+  maskedCounts(): MaskedColumnCount[];
+  /** Columns this role saw unmasked although a rule matched them (privileged unmasking). */
+  readonly privileged: readonly { name: string; rules: string[] }[];
+}
+
+export class ResultMasking {
+  private engine: MaskingEngine | undefined;
+  private engineConfig: MaskingConfig | undefined;
+  /** Dictionary words survive an engine rebuilt on reload. */
+  private readonly dictionaries = new Map<string, string[]>();
+  /** Per engine: role -> `schema.table` -> whether any rule (enforced or excepted) covers it. */
+  private covered = new Map<string, Map<string, boolean>>();
+
+  constructor(private readonly parts: ResultMaskingParts) {}
+
+  /** The engine of the rules in force; rebuilt when a reload changed them. */
+  current(): MaskingEngine | undefined {
+    const config = this.parts.masking();
+    if (config !== this.engineConfig) {
+      this.engineConfig = config;
+      this.engine = config ? new MaskingEngine(config) : undefined;
+      this.covered = new Map();
+      if (this.engine) for (const [name, words] of this.dictionaries) this.engine.setDictionary(name, words);
+    }
+    return this.engine;
+  }
+
+  setDictionary(name: string, words: string[]): void {
+    this.dictionaries.set(name, words);
+    this.current()?.setDictionary(name, words);
+  }
+
+  /** True when some rule masks (or privileged-unmasks) columns of this table for the role. */
+  private covers(role: string, table: TableRef, engine: MaskingEngine): boolean {
+    let byTable = this.covered.get(role);
+    if (!byTable) this.covered.set(role, (byTable = new Map()));
+    const key = `${table.schema ?? ''}.${table.name}`;
+    let hit = byTable.get(key);
+    if (hit === undefined) {
+      hit = engine.rules.protectsTable(role, table) || engine.rules.mentionsTable(role, table);
+      byTable.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** True when the role has rules it is subject to (its messages are scanned too). */
+  masksRole(role: string): boolean {
+    const engine = this.current();
+    return engine !== undefined && engine.rules.appliesTo(role);
+  }
+
+  /**
+   * At statement time: statements whose results masking cannot rewrite are refused, and a
+   * relation the catalog does not know yet makes it re-read first (a view created a moment ago
+   * must be traced, not taken for an unknown table).
+   */
+  admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined {
+    const engine = this.current();
+    if (!engine || !statements) return undefined;
+    const role = session.identity.role;
+    const catalog = session.client.protocol === 'postgres' ? this.parts.catalog(session.upstream) : undefined;
+    let unknown = false;
+    for (const s of statements) {
+      for (const table of s.tablesRead) {
+        if (catalog && table.schema !== undefined && !catalog.knows(table)) unknown = true;
+        if (s.kind === 'copy-out' && engine.rules.protectsTable(role, table)) {
+          return {
+            action: 'deny',
+            sqlState: '0A000',
+            rule: 'masking',
+            message: `sqlveil: COPY of ${table.schema ? `${table.schema}.` : ''}${table.name} is not possible for role ${role}: its columns are masked, and COPY data is not masked`,
+            hint: 'use SELECT: its rows are masked as they stream',
+          };
+        }
+      }
+    }
+    if (!unknown || !catalog) return undefined;
+    catalog.markStale();
+    return catalog.refresh().then(
+      () => undefined,
+      () => undefined, // masking then fails closed on what it cannot name
+    );
+  }
+
+  /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */
+  transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): MaskingTransform | Denial | undefined {
+    const engine = this.current();
+    if (!engine || !columns || columns.length === 0) return undefined;
+    const role = session.identity.role;
+    const catalog = session.client.protocol === 'postgres' ? this.parts.catalog(session.upstream) : undefined;
+    const origins = columns.map((c) => this.originOf(c, catalog));
+    const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    if (!this.mayTouch(role, engine, origins, statement, viewSources)) return undefined;
+
+    const lineage = alignedLineage(statement, columns.length);
+    const planColumns: PlanColumn[] = columns.map((c, i) => ({
+      name: c.name,
+      ...(origins[i] ? { origin: origins[i] } : {}),
+      ...(lineage?.[i] ? { lineage: lineage[i] } : {}),
+      type: session.client.protocol === 'mysql' ? mysqlValueType(c.typeId, c.charset ?? 0) : pgValueType(c.typeId),
+    }));
+    const plan = engine.planResult(role, planColumns, {
+      ...(statement ? { tablesRead: statement.tablesRead } : {}),
+      ...(viewSources ? { relationSources: viewSources } : {}),
+    });
+    if (!plan.ok) return { action: 'deny', sqlState: '42501', rule: plan.rule, message: plan.message, hint: plan.hint };
+    if (plan.masked.length === 0 && plan.privileged.length === 0) return undefined;
+    const masker = engine.rowMasker(plan);
+    const transform = maskingRowTransform(masker, columns, session.client.protocol, (c) => mysqlValueType(c.typeId, c.charset ?? 0) === 'text');
+    return {
+      columns: transform.columns,
+      apply: transform.apply,
+      maskedCounts: () => masker.counts(),
+      privileged: plan.privileged.map((p) => ({ name: p.name, rules: p.rules })),
+    };
+  }
+
+  /** Error and notice text for a role subject to masking: identifiers the detectors find are masked. */
+  maskMessage(text: string): string {
+    return this.current()?.maskMessageText(text) ?? text;
+  }
+
+  private originOf(column: ResultColumn, catalog: OriginCatalog | undefined): ColumnRef | undefined {
+    const o = column.origin;
+    if (!o) return undefined;
+    if (o.protocol === 'mysql') return { schema: o.schema, table: o.table, column: o.column };
+    const named = catalog?.columnAt(o.tableOid, o.columnAttr);
+    // An OID the snapshot does not know: re-read it for next time; this result fails closed.
+    if (!named) catalog?.markStale();
+    return named;
+  }
+
+  /** Cheap check before planning: could any rule apply to what this result reads? */
+  private mayTouch(
+    role: string,
+    engine: MaskingEngine,
+    origins: readonly (ColumnRef | undefined)[],
+    statement: StatementInfo | undefined,
+    viewSources: ((t: TableRef) => ColumnRef[] | undefined) | undefined,
+  ): boolean {
+    if (!statement) return true; // nothing known of what was read: plan, and let the plan decide
+    const tables: TableRef[] = [...statement.tablesRead];
+    for (const o of origins) if (o) tables.push(o.schema === undefined ? { name: o.table } : { schema: o.schema, name: o.table });
+    for (const t of tables) {
+      if (this.covers(role, t, engine)) return true;
+      const base = viewSources?.(t);
+      if (base?.some((b) => this.covers(role, b.schema === undefined ? { name: b.table } : { schema: b.schema, name: b.table }, engine))) return true;
+    }
+    // Origins outside every rule and no protected table read: only opaque columns could hide
+    // protected values, and those come from tables the statement reads.
+    return false;
+  }
+}
+
+/**
+ * The analysis' output columns, when they line up one to one with the result's columns. An
+ * unexpanded `*` does not: then no column gets lineage, and origins (or a refusal) decide.
+ */
+function alignedLineage(statement: StatementInfo | undefined, count: number): StatementInfo['columns'] {
+  const cols = statement?.columns;
+  if (!cols || cols.length !== count) return undefined;
+  if (cols.some((c) => c.name === '*' && c.opaque && c.sources.some((s) => s.column === '*'))) return undefined;
+  return cols;
+}

@@ -1,0 +1,53 @@
+// Small chains of audit events for tests: made in memory, turned into file-like records.
+import { AuditChain } from '../../../src/audit/chain.js';
+import { makeCheckpoint } from '../../../src/audit/checkpoint.js';
+import type { CheckpointEvent, ChainedEvent, StoredEvent } from '../../../src/audit/event.js';
+import type { AuditHealth } from '../../../src/audit/sink.js';
+import type { AuditTransport } from '../../../src/audit/trail.js';
+import { ChainVerifier, type StoredRecord, type VerifyReport } from '../../../src/audit/verify.js';
+import type { KeyObject } from 'node:crypto';
+
+export function makeEvents(n: number, instance = 'gw-test'): { chain: AuditChain; events: ChainedEvent[] } {
+  const chain = new AuditChain(instance);
+  const events: ChainedEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    events.push(
+      chain.link({ type: 'statement', session: `ses_${i % 3}`, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), via: 'simple', sql: `select ? as c${i}`, redacted: true, decision: 'allow' }),
+    );
+  }
+  return { chain, events };
+}
+
+export async function finalCheckpoint(chain: AuditChain, key?: KeyObject): Promise<CheckpointEvent> {
+  return makeCheckpoint(chain.position(), '2026-01-01T01:00:00.000Z', true, key);
+}
+
+/** One record per line, as `audit.jsonl:LINE`. */
+export function asLines(items: (StoredEvent | string)[]): StoredRecord[] {
+  return items.map((item, i) => ({ position: `audit.jsonl:${i + 1}`, stream: 'audit.jsonl', index: i + 1, raw: typeof item === 'string' ? item : JSON.stringify(item) }));
+}
+
+export async function verifyLines(items: (StoredEvent | string)[], key?: KeyObject): Promise<VerifyReport> {
+  const v = new ChainVerifier();
+  for (const r of asLines(items)) v.add(r);
+  return v.finish(key);
+}
+
+export function errorsOf(report: VerifyReport): { kind: string; position?: string; message: string }[] {
+  return report.findings.filter((f) => f.severity === 'error').map((f) => ({ kind: f.kind, position: f.position, message: f.message }));
+}
+
+/** Keeps what the trail writes, in order. */
+export class MemoryTransport implements AuditTransport {
+  readonly written: StoredEvent[] = [];
+  write(event: StoredEvent): void {
+    this.written.push(event);
+  }
+  writable(): boolean {
+    return true;
+  }
+  health(): AuditHealth {
+    return { transport: 'memory', state: 'ok', writable: true, queueDepth: 0, spoolBytes: 0, lagMs: 0, sent: this.written.length, failed: 0, dropped: 0 };
+  }
+  async close(): Promise<void> {}
+}
