@@ -36,6 +36,8 @@ export interface MysqlRelayHooks {
    * in the response; returns a row rewriter, a refusal, or undefined to pass rows as they are.
    */
   columns(columns: ColumnDefinition[], format: 'text' | 'binary', context: unknown, index: number): MysqlRowRewriter | MysqlResultRefusal | undefined;
+  /** Rewrites an ERR the server sent (a database error can quote a value back); undefined keeps it. */
+  serverError?(err: ErrPacket): ErrPacket | undefined;
   /** End of a result set, with the rows it carried to the client. */
   resultEnd(rows: number): void;
   /** A response is complete: the client may send its next command. */

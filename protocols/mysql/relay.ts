@@ -12,7 +12,7 @@ import { Command, ErrorCode, Header, ServerStatus } from './constants.js';
 import { readColumnDefinition } from './column-definition.js';
 import { ColumnShapeCache, expectResponse, type Expect, type ResponseKind } from './expected-response.js';
 import type { MysqlRelayHooks, MysqlRelayOptions, MysqlRowRewriter, MysqlVerdict } from './relay-hooks.js';
-import { endStatus, isEndOfRows, readOk, writeErr, type ErrPacket } from './generic-packets.js';
+import { endStatus, isEndOfRows, readErr, readOk, writeErr, type ErrPacket } from './generic-packets.js';
 import { MysqlProtocolError, PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
 import { PayloadReader } from './payload-reader.js';
@@ -304,8 +304,21 @@ export class MysqlRelay {
 
   private forward(r: PacketReader, e: Expect): void {
     if (e.discard) return;
+    if (r.first === Header.ERR && this.hooks.serverError && this.forwardErr(r)) {
+      e.clientSeq = r.lastSeq;
+      return;
+    }
     this.toClient.add(r.wire, r.wireStart, r.wireEnd);
     e.clientSeq = r.lastSeq;
+  }
+
+  /** An ERR from the server, rewritten when the session asks (same sequence id); true when sent here. */
+  private forwardErr(r: PacketReader): boolean {
+    const rewritten = this.hooks.serverError!(readErr(r.buf, r.start, r.end));
+    if (!rewritten) return false;
+    writeErr(this.writer, r.seq, rewritten);
+    this.toClient.addOwn(this.writer.take());
+    return true;
   }
 
   private serverPacket(r: PacketReader): void {

@@ -84,6 +84,7 @@ export class Gateway {
       // The parser is WebAssembly: load it once before the first client.
       const postgres = await createPgAnalyzer();
       const mysql = await createMysqlAnalyzer();
+      this.masking.mysqlAnalyzer = mysql;
       this.approvals = await startApprovals(this.config, { audit: this.audit, log: this.opts.log, policy: () => this.policy.current() });
       this.parts = { ...this.parts, gate: new PolicyGate({ analyzers: { postgres, mysql }, policy: () => this.policy.current(), approvals: this.approvals.service }) };
     }

@@ -5,11 +5,17 @@
 import type { GatewayConfig, MaskingConfig, UpstreamConfig } from '../policy/config/types.js';
 import type { Logger } from '../log.js';
 import { ResultMasking } from '../session/result-masking.js';
+import type { StatementAnalyzer } from '../sql/analysis.js';
 import { PgCatalog } from './pg-catalog.js';
+import { MysqlCatalog } from './mysql-catalog.js';
+
+type UpstreamCatalog = PgCatalog | MysqlCatalog;
 
 export class GatewayMasking {
   readonly results: ResultMasking;
-  private readonly catalogs = new Map<string, PgCatalog>();
+  private readonly catalogs = new Map<string, UpstreamCatalog>();
+  /** The MySQL analysis, to trace view definitions (set once the analyzers are loaded). */
+  mysqlAnalyzer: StatementAnalyzer | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -30,7 +36,6 @@ export class GatewayMasking {
     if (!this.masking()) return;
     const loads: Promise<void>[] = [];
     for (const up of this.config.upstreams) {
-      if (up.protocol !== 'postgres') continue;
       loads.push(this.catalog(up.name)!.refresh().catch((err: unknown) => this.log.error({ upstream: up.name, err: errText(err) }, 'catalog read failed; masking refuses what it cannot name until it succeeds')));
     }
     for (const dict of this.masking()?.detectors.dictionaries ?? []) {
@@ -50,12 +55,17 @@ export class GatewayMasking {
     for (const c of this.catalogs.values()) c.stop();
   }
 
-  /** The catalog of a PostgreSQL upstream, opened on first use. */
-  private catalog(name: string): PgCatalog | undefined {
+  /** The catalog of an upstream, opened on first use. */
+  private catalog(name: string): UpstreamCatalog | undefined {
     let catalog = this.catalogs.get(name);
     if (catalog) return catalog;
     const up = this.config.upstreams.find((u) => u.name === name);
-    if (!up || up.protocol !== 'postgres') return undefined;
+    if (!up) return undefined;
+    if (up.protocol === 'mysql') {
+      catalog = new MysqlCatalog(up, this.ca(up), () => this.mysqlAnalyzer, this.log.child({ upstream: name, part: 'catalog' }));
+      this.catalogs.set(name, catalog);
+      return catalog;
+    }
     catalog = new PgCatalog(
       {
         host: up.host,
@@ -74,10 +84,10 @@ export class GatewayMasking {
   }
 
   private async refreshDictionary(name: string, query: string, upstream: string | undefined): Promise<void> {
-    const target = upstream ?? this.config.upstreams.find((u) => u.protocol === 'postgres')?.name;
+    const target = upstream ?? this.config.upstreams[0]?.name;
     const catalog = target === undefined ? undefined : this.catalog(target);
     if (!catalog) {
-      this.log.error({ dictionary: name, upstream: target }, 'dictionary refresh needs a PostgreSQL upstream; the dictionary stays as it is');
+      this.log.error({ dictionary: name, upstream: target }, 'dictionary refresh names no upstream; the dictionary stays as it is');
       return;
     }
     try {

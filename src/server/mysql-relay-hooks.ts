@@ -81,6 +81,7 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
       name: d.name,
       origin: d.orgTable !== '' && d.orgName !== '' ? { protocol: 'mysql', schema: d.schema, table: d.orgTable, column: d.orgName } : undefined,
       typeId: d.type,
+      charset: d.charset,
       format,
     }));
     return this.lastColumns;
@@ -88,6 +89,13 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
 
   resultEnd(rows: number): void {
     this.pipeline.resultEnd(rows);
+  }
+
+  serverError(err: ErrPacket): ErrPacket | undefined {
+    const mask = this.pipeline.messageMasker();
+    if (!mask) return undefined;
+    const message = mask(err.message);
+    return message === err.message ? undefined : { ...err, message };
   }
 
   idle(): void {

@@ -118,7 +118,9 @@ export class SessionPipeline {
     const masked = this.reporting;
     if (!masked) return;
     this.reporting = undefined;
-    this.parts.audit.emit(resultMaskedEvent(this.session, rows, masked.maskedCounts(), masked.privileged));
+    const counts = masked.maskedCounts();
+    if (counts.length === 0 && masked.privileged.length === 0) return;
+    this.parts.audit.emit(resultMaskedEvent(this.session, rows, counts, masked.privileged));
   }
 
   end(reason: string): void {

@@ -4,13 +4,13 @@
 // keep / mask with which strategy / refuse. The plan becomes the result's RowTransform. Plans
 // follow the rules file on reload; a role no rule mentions pays one lookup per table.
 import type { MaskingConfig } from '../policy/config/types.js';
-import type { StatementInfo, TableRef } from '../sql/analysis.js';
+import type { ColumnLineage, StatementInfo, TableRef } from '../sql/analysis.js';
 import { MaskingEngine, maskingRowTransform, pgValueType, mysqlValueType, type ColumnRef, type MaskedColumnCount, type PlanColumn } from '../masking/index.js';
 import type { Denial, ResultColumn, RowTransform, SessionInfo } from './types.js';
 
-/** What a catalog knows of a PostgreSQL upstream (src/server/pg-catalog-snapshot.ts). */
+/** What a catalog knows of an upstream (src/server/pg-catalog.ts, src/server/mysql-catalog.ts). */
 export interface OriginCatalog {
-  /** The table (or view) column a RowDescription origin names; undefined when unknown. */
+  /** PostgreSQL: the table (or view) column a RowDescription origin names; undefined when unknown. */
   columnAt(tableOid: number, attnum: number): ColumnRef | undefined;
   /** The base-table columns a view reads; undefined for a table or an unknown name. */
   viewSources(table: TableRef): ColumnRef[] | undefined;
@@ -25,13 +25,13 @@ export interface OriginCatalog {
 export interface ResultMaskingParts {
   /** The masking rules in force (undefined: nothing is masked); follows reloads. */
   masking: () => MaskingConfig | undefined;
-  /** The catalog of a PostgreSQL upstream, by upstream name. */
+  /** The catalog of an upstream, by upstream name. */
   catalog: (upstream: string) => OriginCatalog | undefined;
 }
 
 /** A RowTransform that can say afterwards what it masked (counts, never values). */
 export interface MaskingTransform extends RowTransform {
-  maskedCounts(): MaskedColumnCount[];
+  maskedCounts(): (MaskedColumnCount | { strategy: 'detect'; rule: string; cells: number })[];
   /** Columns this role saw unmasked although a rule matched them (privileged unmasking). */
   readonly privileged: readonly { name: string; rules: string[] }[];
 }
@@ -91,7 +91,7 @@ export class ResultMasking {
     const engine = this.current();
     if (!engine || !statements) return undefined;
     const role = session.identity.role;
-    const catalog = session.client.protocol === 'postgres' ? this.parts.catalog(session.upstream) : undefined;
+    const catalog = this.parts.catalog(session.upstream);
     let unknown = false;
     for (const s of statements) {
       for (const table of s.tablesRead) {
@@ -120,12 +120,18 @@ export class ResultMasking {
     const engine = this.current();
     if (!engine || !columns || columns.length === 0) return undefined;
     const role = session.identity.role;
-    const catalog = session.client.protocol === 'postgres' ? this.parts.catalog(session.upstream) : undefined;
-    const origins = columns.map((c) => this.originOf(c, catalog));
-    const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
-    if (!this.mayTouch(role, engine, origins, statement, viewSources)) return undefined;
-
+    const catalog = this.parts.catalog(session.upstream);
     const lineage = alignedLineage(statement, columns.length);
+    const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
+    const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    if (!this.mayTouch(role, engine, origins, statement, viewSources)) {
+      // A row-returning statement the analysis could not describe and that reads no protected
+      // table (SHOW WARNINGS, SHOW of a setting, EXPLAIN): it can still carry a value the server
+      // echoes back, so its text is scanned like an error message.
+      if (lineage === undefined && engine.rules.appliesTo(role)) return this.scanned(columns, engine);
+      return undefined;
+    }
+
     const planColumns: PlanColumn[] = columns.map((c, i) => ({
       name: c.name,
       ...(origins[i] ? { origin: origins[i] } : {}),
@@ -148,15 +154,43 @@ export class ResultMasking {
     };
   }
 
+  /** Every text cell passes through the content detectors (values in text format only; others pass). */
+  private scanned(columns: readonly ResultColumn[], engine: MaskingEngine): MaskingTransform | undefined {
+    const indexes = columns.flatMap((c, i) => (c.format === 'text' ? [i] : []));
+    if (indexes.length === 0) return undefined;
+    let cells = 0;
+    return {
+      columns: indexes,
+      apply: (_column, value) => {
+        if (value === null) return null;
+        const text = value.toString('utf8');
+        const masked = engine.maskMessageText(text);
+        if (masked === text) return value;
+        cells++;
+        return Buffer.from(masked, 'utf8');
+      },
+      maskedCounts: () => (cells > 0 ? [{ strategy: 'detect', rule: 'unknown-provenance', cells }] : []),
+      privileged: [],
+    };
+  }
+
   /** Error and notice text for a role subject to masking: identifiers the detectors find are masked. */
   maskMessage(text: string): string {
     return this.current()?.maskMessageText(text) ?? text;
   }
 
-  private originOf(column: ResultColumn, catalog: OriginCatalog | undefined): ColumnRef | undefined {
+  private originOf(column: ResultColumn, catalog: OriginCatalog | undefined, statement: StatementInfo | undefined, lineage: ColumnLineage | undefined): ColumnRef | undefined {
     const o = column.origin;
     if (!o) return undefined;
-    if (o.protocol === 'mysql') return { schema: o.schema, table: o.table, column: o.column };
+    if (o.protocol === 'mysql') {
+      // MySQL names derived tables, CTEs and temporary-table views as origins too (with the
+      // alias as org_table, or no database): trust an origin only when it is a relation the
+      // statement reads, and prefer the analysis' own trace when it has one.
+      if (lineage && !lineage.opaque) return undefined;
+      if (o.schema === '' || !statement) return undefined;
+      const reads = statement.tablesRead.some((t) => t.name.toLowerCase() === o.table.toLowerCase() && (t.schema ?? '').toLowerCase() === o.schema.toLowerCase());
+      return reads ? { schema: o.schema, table: o.table, column: o.column } : undefined;
+    }
     const named = catalog?.columnAt(o.tableOid, o.columnAttr);
     // An OID the snapshot does not know: re-read it for next time; this result fails closed.
     if (!named) catalog?.markStale();
@@ -192,6 +226,6 @@ export class ResultMasking {
 function alignedLineage(statement: StatementInfo | undefined, count: number): StatementInfo['columns'] {
   const cols = statement?.columns;
   if (!cols || cols.length !== count) return undefined;
-  if (cols.some((c) => c.name === '*' && c.opaque && c.sources.some((s) => s.column === '*'))) return undefined;
+  if (cols.some((c) => c.name === '*')) return undefined;
   return cols;
 }

@@ -45,7 +45,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
       command = into === undefined ? 'SELECT' : `SELECT INTO ${into === 'VAR' ? 'variables' : into}`;
       // Rows selected INTO variables reach no client; INTO OUTFILE keeps the lineage of what is exported.
       if (into !== 'VAR') columns = toTemplates(shape);
-      limit = limitOf(selectLimit(ast), rendered, c);
+      limit = limitOf(selectLimit(ast), rendered, c) ?? (returnsOneRow(ast) ? { value: 1 } : undefined);
       break;
     }
     case 'insert':
@@ -287,6 +287,20 @@ function intoOf(ast: AstNode): string | undefined {
     if (isNode(branch.into) && typeof branch.into.keyword === 'string') return branch.into.keyword.toUpperCase();
   }
   return undefined;
+}
+
+/**
+ * A plain SELECT whose every output is an aggregate call (COUNT, SUM, MAX, GROUP_CONCAT, ...)
+ * with no GROUP BY, window or UNION returns exactly one row: bounded without a LIMIT.
+ */
+function returnsOneRow(ast: AstNode): boolean {
+  if (isNode(ast._next) || ast.groupby !== null && ast.groupby !== undefined) return false;
+  const columns = ast.columns;
+  if (!Array.isArray(columns) || columns.length === 0) return false;
+  return columns.every((column: unknown) => {
+    const e = isNode(column) && isNode(column.expr) ? column.expr : undefined;
+    return e !== undefined && e.type === 'aggr_func' && (e.over === null || e.over === undefined);
+  });
 }
 
 function selectLimit(ast: AstNode): unknown {

@@ -28,6 +28,11 @@ export async function clinicNeedles(): Promise<Needle[]> {
   const rows = await direct(
     "select concat_ws(E'\\t', mrn, full_name, ssn, dob::text, email, phone, address) from clinic.patients where ssn is not null order by id",
   );
+  return needlesFromRows(rows);
+}
+
+/** Needles from tab-separated rows of mrn, name, ssn, dob, email, phone, address. */
+export function needlesFromRows(rows: string): Needle[] {
   const needles: Needle[] = [];
   for (const line of rows.split('\n')) {
     const [mrn, name, ssn, dob, email, phone, address] = line.split('\t') as string[];

@@ -42,7 +42,8 @@ export interface MysqlTestGateway extends TestGateway {
 export async function startMysqlGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate } = {}): Promise<MysqlTestGateway> {
   const gw = await startGateway({
     rules: opts.rules ?? join(ROOT, 'test/fixtures/rules/mysql.yaml'),
-    gate: opts.gate ?? allowAllGate,
+    // `gate: undefined` given explicitly: the rules file's own statement policy.
+    gate: 'gate' in opts ? opts.gate : allowAllGate,
     env: { SQLVEIL_MYSQL_LISTEN: '127.0.0.1:0', SQLVEIL_MYSQL_UPSTREAM: MY_URL, ...opts.env },
   });
   const listener = gw.gateway.listeners.find((l) => l.protocol === 'mysql');

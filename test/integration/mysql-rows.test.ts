@@ -45,8 +45,8 @@ describe('row transforms on the MySQL stream', () => {
     seenColumns.length = 0;
     await c.query('select p.ssn as who, 1 + 1 as two from patients p where id = 1');
     expect(seenColumns[0]).toEqual([
-      { name: 'who', origin: { protocol: 'mysql', schema: 'clinic', table: 'patients', column: 'ssn' }, typeId: 0xfe, format: 'text' },
-      { name: 'two', origin: undefined, typeId: 0x03, format: 'text' },
+      { name: 'who', origin: { protocol: 'mysql', schema: 'clinic', table: 'patients', column: 'ssn' }, typeId: 0xfe, charset: 224, format: 'text' },
+      { name: 'two', origin: undefined, typeId: 0x03, charset: 63, format: 'text' },
     ]);
   });
 

@@ -1,0 +1,148 @@
+// What masking needs to know of a MySQL/MariaDB upstream: which relations exist and which are
+// views, and the base columns each view reads. MySQL names a result column's origin by table,
+// but a (MERGE) view's column is named after the view, not the table it shows: without this, a
+// view over a protected table would pass unmasked. View definitions are read from
+// information_schema.VIEWS and traced with the gateway's own MySQL analysis. The connection is
+// the gateway's (mysql2 driver, the upstream URL's login), never a client's.
+import mysql from 'mysql2/promise';
+import type { UpstreamConfig } from '../policy/config/types.js';
+import type { StatementAnalyzer, TableRef } from '../sql/analysis.js';
+import type { ColumnRef } from '../masking/index.js';
+import type { OriginCatalog } from '../session/result-masking.js';
+import type { Logger } from '../log.js';
+
+const RELATIONS = `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES`;
+const VIEWS = `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS`;
+
+type Row = (string | null)[];
+
+export class MysqlCatalog implements OriginCatalog {
+  private relations = new Set<string>();
+  /** View -> what it reads, before views of views are expanded. */
+  private viewReads = new Map<string, ColumnRef[]>();
+  private connection: mysql.Connection | undefined;
+  private loading: Promise<void> | undefined;
+  private stale = true;
+  private loaded = false;
+
+  constructor(
+    private readonly upstream: UpstreamConfig,
+    private readonly ca: Buffer | undefined,
+    private readonly analyzer: () => StatementAnalyzer | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  columnAt(): ColumnRef | undefined {
+    return undefined; // MySQL column definitions name their origin themselves
+  }
+
+  viewSources(table: TableRef): ColumnRef[] | undefined {
+    if (table.schema === undefined) return undefined;
+    const key = nameKey(table.schema, table.name);
+    if (!this.viewReads.has(key)) return undefined;
+    return this.expand(key, new Set());
+  }
+
+  knows(table: TableRef): boolean {
+    return table.schema !== undefined && this.relations.has(nameKey(table.schema, table.name));
+  }
+
+  markStale(): void {
+    this.stale = true;
+  }
+
+  refresh(): Promise<void> {
+    if (!this.stale && this.loaded) return Promise.resolve();
+    if (!this.loading) {
+      this.stale = false;
+      this.loading = this.read().finally(() => (this.loading = undefined));
+    }
+    return this.loading;
+  }
+
+  /** A query of the gateway's own (a masking dictionary refresh); rows as text. */
+  async query(sql: string): Promise<Row[]> {
+    const conn = await this.connect();
+    const [rows] = await conn.query({ sql, rowsAsArray: true });
+    return (rows as unknown[][]).map((r) => r.map((v) => (v === null || v === undefined ? null : String(v))));
+  }
+
+  stop(): void {
+    void this.connection?.end().catch(() => undefined);
+    this.connection = undefined;
+  }
+
+  private async read(): Promise<void> {
+    try {
+      const relations = await this.query(RELATIONS);
+      const views = await this.query(VIEWS);
+      const analyzer = this.analyzer();
+      this.relations = new Set(relations.map(([schema, name]) => nameKey(schema!, name!)));
+      const reads = new Map<string, ColumnRef[]>();
+      for (const [schema, name, definition] of views) {
+        reads.set(nameKey(schema!, name!), this.traceView(schema!, name!, definition ?? null, analyzer));
+      }
+      this.viewReads = reads;
+      this.loaded = true;
+    } catch (err) {
+      this.stale = true;
+      this.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * The columns a view definition reads: every output column's lineage sources, and for an
+   * output the analysis cannot trace, every column of the tables it reads.
+   */
+  private traceView(schema: string, name: string, definition: string | null, analyzer: StatementAnalyzer | undefined): ColumnRef[] {
+    const analysis = definition && analyzer ? analyzer.analyze(definition, { searchPath: [], database: schema }) : undefined;
+    if (!analysis?.ok) {
+      this.log.warn({ view: `${schema}.${name}` }, 'view definition could not be traced; its columns are not masked by the tables behind it');
+      return [];
+    }
+    const out: ColumnRef[] = [];
+    for (const s of analysis.statements) {
+      const untraced = (s.columns ?? []).some((c) => c.opaque) || s.columns === undefined;
+      for (const c of s.columns ?? []) for (const src of c.sources) out.push(ref(src.table, src.column));
+      if (untraced) for (const t of s.tablesRead) out.push(ref(t, '*'));
+    }
+    return out;
+  }
+
+  private expand(key: string, seen: Set<string>): ColumnRef[] {
+    if (seen.has(key)) return [];
+    seen.add(key);
+    const out: ColumnRef[] = [];
+    for (const src of this.viewReads.get(key) ?? []) {
+      const inner = src.schema === undefined ? undefined : nameKey(src.schema, src.table);
+      if (inner !== undefined && this.viewReads.has(inner)) out.push(...this.expand(inner, seen).map((s) => ({ ...s, column: '*' === src.column ? '*' : s.column })));
+      else out.push(src);
+    }
+    return out;
+  }
+
+  private async connect(): Promise<mysql.Connection> {
+    if (this.connection) return this.connection;
+    const up = this.upstream;
+    const tls = up.tls.mode;
+    this.connection = await mysql.createConnection({
+      host: up.host,
+      port: up.port,
+      user: up.user,
+      ...(up.password !== undefined ? { password: up.password } : {}),
+      connectTimeout: up.connectTimeoutMs,
+      ...(tls === 'disable' || tls === 'prefer' ? {} : { ssl: { ca: this.ca, rejectUnauthorized: tls === 'verify-ca' || tls === 'verify-full' } }),
+    });
+    this.connection.on('error', () => this.stop());
+    return this.connection;
+  }
+}
+
+function ref(table: TableRef, column: string): ColumnRef {
+  return table.schema === undefined ? { table: table.name, column } : { schema: table.schema, table: table.name, column };
+}
+
+function nameKey(schema: string, name: string): string {
+  return `${schema}\0${name}`.toLowerCase();
+}
