@@ -94,7 +94,7 @@ export class Gateway {
       await this.listen(l);
     }
     if (this.config.admin) {
-      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => this.ready, approvals: this.approvals });
+      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => this.ready && this.audit.writable(), approvals: this.approvals });
     }
     this.ready = true;
   }

@@ -19,6 +19,7 @@ import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
 import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
 import type { SessionInfo } from '../session/types.js';
+import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
 import { upstreamLoginFor } from './upstream-login.js';
@@ -227,6 +228,10 @@ export class MysqlClientConnection {
     } catch (err) {
       const e = err instanceof IdentityError ? err : new IdentityError('token could not be verified', 'verify_failed');
       this.ctx.metrics.authFailure('mysql', e.reason);
+      // Who tried is what the client claimed (never the token): the audit trail keeps it.
+      this.ctx.pipelineParts().audit.emit(
+        authFailedEvent({ protocol: 'mysql', listener: this.ctx.listener.name, address: this.remoteAddress, port: this.remotePort, tls: this.tls, startupUser: response.user }, e.reason),
+      );
       this.ctx.log.info({ client: this.remoteAddress, reason: e.reason }, 'login refused');
       return this.fatal(accessDenied(`sqlveil: ${e.message}`), e.reason);
     }

@@ -26,6 +26,7 @@ import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
 import type { Denial, ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
 import type { StatementInfo } from '../sql/analysis.js';
+import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
 import { upstreamLoginFor } from './upstream-login.js';
@@ -213,6 +214,10 @@ export class PgClientConnection {
     } catch (err) {
       const e = err instanceof IdentityError ? err : new IdentityError('token could not be verified', 'verify_failed');
       this.ctx.metrics.authFailure('postgres', e.reason);
+      // Who tried is what the client claimed (never the token): the audit trail keeps it.
+      this.ctx.pipelineParts().audit.emit(
+        authFailedEvent({ protocol: 'postgres', listener: this.ctx.listener.name, address: this.remoteAddress, port: this.remotePort, tls: this.tls, startupUser: this.startupParams.get('user') ?? '' }, e.reason),
+      );
       this.ctx.log.info({ client: this.remoteAddress, reason: e.reason }, 'login refused');
       return this.fatal({ severity: 'FATAL', code: '28P01', message: `sqlveil: ${e.message}` }, e.reason);
     }

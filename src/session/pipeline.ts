@@ -1,7 +1,7 @@
 // The per-session pipeline every protocol feeds: statements are decided here, result columns
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
-import type { AuditSink } from '../audit/sink.js';
+import { AUDIT_UNAVAILABLE_MESSAGE, type AuditSink } from '../audit/sink.js';
 import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent } from '../audit/session-events.js';
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
@@ -35,6 +35,14 @@ interface ReportingTransform extends RowTransform {
 
 const isReporting = (t: RowTransform): t is ReportingTransform => 'maskedCounts' in t;
 
+const AUDIT_UNAVAILABLE: Denial = {
+  action: 'deny',
+  sqlState: '58000',
+  rule: 'audit',
+  message: AUDIT_UNAVAILABLE_MESSAGE,
+  hint: 'retry later; the gateway operator must restore the audit trail (Kafka or the local spool)',
+};
+
 export const allowAllGate: StatementGate = { decide: () => ALLOW };
 export const passThroughResults: ResultTransformer = { transformFor: () => undefined };
 
@@ -67,6 +75,8 @@ export class SessionPipeline {
 
   statement(req: StatementRequest): StatementDecision | Promise<StatementDecision> {
     this.statements++;
+    // Fail closed: what cannot be audited does not run (audit.onFailure: block).
+    if (!this.parts.audit.writable()) return this.record(req, AUDIT_UNAVAILABLE);
     const decision = this.parts.gate.decide(this.session, req);
     if (decision instanceof Promise) return decision.then((d) => this.admitted(req, d));
     return this.admitted(req, decision);
