@@ -12,7 +12,9 @@ import type { OriginCatalog } from '../session/result-masking.js';
 import type { Logger } from '../log.js';
 
 const RELATIONS = `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES`;
-const VIEWS = `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS`;
+/** The server's own schemas hold no application data (and their views use syntax the analysis does not read). */
+const VIEWS = `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
+WHERE TABLE_SCHEMA NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')`;
 
 type Row = (string | null)[];
 
@@ -24,6 +26,8 @@ export class MysqlCatalog implements OriginCatalog {
   private loading: Promise<void> | undefined;
   private stale = true;
   private loaded = false;
+  private connecting: Promise<mysql.Connection> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly upstream: UpstreamConfig,
@@ -68,8 +72,8 @@ export class MysqlCatalog implements OriginCatalog {
   }
 
   stop(): void {
-    void this.connection?.end().catch(() => undefined);
-    this.connection = undefined;
+    this.stopped = true;
+    this.drop();
   }
 
   private async read(): Promise<void> {
@@ -79,14 +83,20 @@ export class MysqlCatalog implements OriginCatalog {
       const analyzer = this.analyzer();
       this.relations = new Set(relations.map(([schema, name]) => nameKey(schema!, name!)));
       const reads = new Map<string, ColumnRef[]>();
+      const untraced: string[] = [];
       for (const [schema, name, definition] of views) {
-        reads.set(nameKey(schema!, name!), this.traceView(schema!, name!, definition ?? null, analyzer));
+        const sources = this.traceView(schema!, definition ?? null, analyzer);
+        if (sources === undefined) untraced.push(`${schema}.${name}`);
+        reads.set(nameKey(schema!, name!), sources ?? []);
+      }
+      if (untraced.length > 0) {
+        this.log.warn({ views: untraced.slice(0, 20), count: untraced.length }, 'view definitions could not be traced; their columns are not masked by the tables behind them');
       }
       this.viewReads = reads;
       this.loaded = true;
     } catch (err) {
       this.stale = true;
-      this.stop();
+      this.drop();
       throw err;
     }
   }
@@ -95,12 +105,9 @@ export class MysqlCatalog implements OriginCatalog {
    * The columns a view definition reads: every output column's lineage sources, and for an
    * output the analysis cannot trace, every column of the tables it reads.
    */
-  private traceView(schema: string, name: string, definition: string | null, analyzer: StatementAnalyzer | undefined): ColumnRef[] {
+  private traceView(schema: string, definition: string | null, analyzer: StatementAnalyzer | undefined): ColumnRef[] | undefined {
     const analysis = definition && analyzer ? analyzer.analyze(definition, { searchPath: [], database: schema }) : undefined;
-    if (!analysis?.ok) {
-      this.log.warn({ view: `${schema}.${name}` }, 'view definition could not be traced; its columns are not masked by the tables behind it');
-      return [];
-    }
+    if (!analysis?.ok) return undefined;
     const out: ColumnRef[] = [];
     for (const s of analysis.statements) {
       const untraced = (s.columns ?? []).some((c) => c.opaque) || s.columns === undefined;
@@ -122,11 +129,33 @@ export class MysqlCatalog implements OriginCatalog {
     return out;
   }
 
-  private async connect(): Promise<mysql.Connection> {
-    if (this.connection) return this.connection;
+  /** One connection, shared by concurrent callers. */
+  private connect(): Promise<mysql.Connection> {
+    if (this.connection) return Promise.resolve(this.connection);
+    this.connecting ??= this.open()
+      .then((conn) => {
+        if (this.stopped) {
+          conn.destroy();
+          throw new Error('the catalog is stopped');
+        }
+        this.connection = conn;
+        conn.on('error', () => this.drop());
+        return conn;
+      })
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private drop(): void {
+    const conn = this.connection;
+    this.connection = undefined;
+    conn?.destroy();
+  }
+
+  private open(): Promise<mysql.Connection> {
     const up = this.upstream;
     const tls = up.tls.mode;
-    this.connection = await mysql.createConnection({
+    return mysql.createConnection({
       host: up.host,
       port: up.port,
       user: up.user,
@@ -134,8 +163,6 @@ export class MysqlCatalog implements OriginCatalog {
       connectTimeout: up.connectTimeoutMs,
       ...(tls === 'disable' || tls === 'prefer' ? {} : { ssl: { ca: this.ca, rejectUnauthorized: tls === 'verify-ca' || tls === 'verify-full' } }),
     });
-    this.connection.on('error', () => this.stop());
-    return this.connection;
   }
 }
 

@@ -21,6 +21,8 @@ export class PgCatalog implements OriginCatalog {
   private loading: Promise<CatalogSnapshot> | undefined;
   private stale = true;
   private timer: NodeJS.Timeout | undefined;
+  private connecting: Promise<SimpleQueryConnection> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly login: UpstreamLogin,
@@ -86,6 +88,7 @@ export class PgCatalog implements OriginCatalog {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.connection?.close();
     this.connection = undefined;
@@ -107,11 +110,20 @@ export class PgCatalog implements OriginCatalog {
     }
   }
 
-  private async connect(): Promise<SimpleQueryConnection> {
-    if (this.connection?.usable) return this.connection;
-    const up = await connectUpstream({ ...this.login, params: { ...this.login.params, application_name: 'sqlveil-catalog' } });
-    up.socket.on('error', () => undefined);
-    this.connection = new SimpleQueryConnection(up.socket);
-    return this.connection;
+  /** One connection, shared by concurrent callers (a catalog read and a dictionary refresh at start). */
+  private connect(): Promise<SimpleQueryConnection> {
+    if (this.connection?.usable) return Promise.resolve(this.connection);
+    this.connecting ??= connectUpstream({ ...this.login, params: { ...this.login.params, application_name: 'sqlveil-catalog' } })
+      .then((up) => {
+        up.socket.on('error', () => undefined);
+        if (this.stopped) {
+          up.socket.destroy();
+          throw new Error('the catalog is stopped');
+        }
+        this.connection = new SimpleQueryConnection(up.socket);
+        return this.connection;
+      })
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
   }
 }
