@@ -43,6 +43,11 @@ export class ResultMasking {
   private readonly dictionaries = new Map<string, string[]>();
   /** Per engine: role -> `schema.table` -> whether any rule (enforced or excepted) covers it. */
   private covered = new Map<string, Map<string, boolean>>();
+  /**
+   * Results known to pass untouched, by row description and statement (both reused as they are
+   * for every execution of a prepared statement): the hot path of a repeated query is one lookup.
+   */
+  private passing = new WeakMap<readonly ResultColumn[], WeakMap<StatementInfo, Set<string>>>();
 
   constructor(private readonly parts: ResultMaskingParts) {}
 
@@ -53,6 +58,7 @@ export class ResultMasking {
       this.engineConfig = config;
       this.engine = config ? new MaskingEngine(config) : undefined;
       this.covered = new Map();
+      this.passing = new WeakMap();
       if (this.engine) for (const [name, words] of this.dictionaries) this.engine.setDictionary(name, words);
     }
     return this.engine;
@@ -120,6 +126,7 @@ export class ResultMasking {
     const engine = this.current();
     if (!engine || !columns || columns.length === 0) return undefined;
     const role = session.identity.role;
+    if (statement && this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
     const catalog = this.parts.catalog(session.upstream);
     const lineage = alignedLineage(statement, columns.length);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
@@ -129,6 +136,7 @@ export class ResultMasking {
       // table (SHOW WARNINGS, SHOW of a setting, EXPLAIN): it can still carry a value the server
       // echoes back, so its text is scanned like an error message.
       if (lineage === undefined && engine.rules.appliesTo(role)) return this.scanned(columns, engine);
+      if (statement && origins.every((o, i) => o !== undefined || !columns[i]!.origin)) this.remember(columns, statement, role);
       return undefined;
     }
 
@@ -152,6 +160,14 @@ export class ResultMasking {
       maskedCounts: () => masker.counts(),
       privileged: plan.privileged.map((p) => ({ name: p.name, rules: p.rules })),
     };
+  }
+
+  private remember(columns: readonly ResultColumn[], statement: StatementInfo, role: string): void {
+    let byStatement = this.passing.get(columns);
+    if (!byStatement) this.passing.set(columns, (byStatement = new WeakMap()));
+    let roles = byStatement.get(statement);
+    if (!roles) byStatement.set(statement, (roles = new Set()));
+    roles.add(role);
   }
 
   /** Every text cell passes through the content detectors (values in text format only; others pass). */
