@@ -17,17 +17,33 @@ function append(value: unknown, skipKey: string | undefined): string {
   }
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return append((value as { toJSON(): unknown }).toJSON(), undefined);
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   let out = '{';
   let first = true;
-  for (const key of keys) {
+  for (const [key, quoted] of keys) {
     if (key === skipKey) continue;
     const member = record[key];
     if (member === undefined || typeof member === 'function') continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${append(member, undefined)}`;
+    out += `${first ? '' : ','}${quoted}:${append(member, undefined)}`;
     first = false;
   }
   return `${out}}`;
+}
+
+/** Sorted, quoted keys by the object's own key list: events of one kind share a layout, so sorting happens once per layout. */
+const layouts = new Map<string, [string, string][]>();
+const MAX_LAYOUTS = 1024;
+
+function sortedKeys(record: Record<string, unknown>): [string, string][] {
+  const own = Object.keys(record);
+  const signature = own.join('\u0000');
+  let keys = layouts.get(signature);
+  if (keys === undefined) {
+    keys = own.sort().map((key) => [key, JSON.stringify(key)]);
+    if (layouts.size >= MAX_LAYOUTS) layouts.clear();
+    layouts.set(signature, keys);
+  }
+  return keys;
 }
 
 /** `skipKey` leaves out one top-level member (the event's own `hash`). */

@@ -73,7 +73,7 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Recor
 }
 
 export function statementEvent(session: SessionInfo, n: number, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined): AuditEvent {
-  const text = auditSqlText(req.sql, session.client.protocol, redact);
+  const text = auditSqlText(req.sql, session.client.protocol, redact, decision.shape);
   return {
     type: 'statement',
     session: session.id,

@@ -20,10 +20,28 @@ export interface AuditSqlText {
 /** Longer SQL text is cut: one event must stay well under Kafka's 1 MB message limit. */
 export const MAX_AUDIT_SQL_CHARS = 32 * 1024;
 
-/** Redacts with the dialect redactor unless given another one, or `false` (`audit.redactLiterals: false`). */
-export function auditSqlText(sql: string, protocol: WireProtocol, redact: SqlRedactor | false | undefined): AuditSqlText {
-  const shape = protocol === 'mysql' ? fingerprintMysql(sql).shape : fingerprintPg(sql).shape;
-  const fingerprint = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+/** Fingerprint hashes by shape: a repeated statement shape (the usual case) costs one lookup. */
+const shapeHashes = new Map<string, string>();
+const MAX_SHAPE_HASHES = 4096;
+
+function shapeHash(shape: string): string {
+  let hash = shapeHashes.get(shape);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+    if (shapeHashes.size >= MAX_SHAPE_HASHES) shapeHashes.clear();
+    shapeHashes.set(shape, hash);
+  }
+  return hash;
+}
+
+/**
+ * Redacts with the dialect redactor unless given another one, or `false` (`audit.redactLiterals:
+ * false`). `shape` is the analysis' normalised shape when it read the statement (then no second
+ * fingerprint pass).
+ */
+export function auditSqlText(sql: string, protocol: WireProtocol, redact: SqlRedactor | false | undefined, shape?: string): AuditSqlText {
+  shape ??= protocol === 'mysql' ? fingerprintMysql(sql).shape : fingerprintPg(sql).shape;
+  const fingerprint = shapeHash(shape);
   const text = redact === false ? sql : (redact ?? redactSqlLiterals)(sql, protocol);
   const out: AuditSqlText = { sql: text, redacted: redact !== false, fingerprint };
   if (text.length <= MAX_AUDIT_SQL_CHARS) return out;

@@ -54,13 +54,14 @@ export class PolicyGate implements StatementGate {
     const state = this.stateOf(session);
     const analysis = analyzer.analyze(req.sql, { searchPath: state.searchPath, database: state.database });
     const decision = decideStatement(policy, session.identity.role, analysis);
+    const shape = analysis.fingerprint;
     if (decision.action === 'approve' && this.parts.approvals && analysis.ok) return this.approval(session, req, analysis, decision, state);
-    if (decision.action !== 'allow') return toSessionDecision(decision);
+    if (decision.action !== 'allow') return { ...toSessionDecision(decision), shape };
     this.track(state, analysis);
-    if (!analysis.ok) return toSessionDecision(decision);
+    if (!analysis.ok) return { ...toSessionDecision(decision), shape };
     return decision.maxRows === undefined
-      ? { action: 'allow', statements: analysis.statements }
-      : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements };
+      ? { action: 'allow', statements: analysis.statements, shape }
+      : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements, shape };
   }
 
   /** A statement the policy sends to approval: run once when approved, else refused or held (src/approvals). */
@@ -75,9 +76,9 @@ export class PolicyGate implements StatementGate {
     if (req.via === 'prepare' && req.name !== '') return namedPrepare(decision.approval.name);
     const ask = { session, sql: req.sql, fingerprint: analysis.fingerprint, rule: decision.approval, why: decision.message, maxRows: decision.maxRows };
     return this.parts.approvals!.review(ask).then((d): StatementDecision => {
-      if (d.action !== 'allow') return d;
+      if (d.action !== 'allow') return { ...d, shape: analysis.fingerprint };
       this.track(state, analysis);
-      return { ...d, statements: analysis.statements };
+      return { ...d, statements: analysis.statements, shape: analysis.fingerprint };
     });
   }
 

@@ -42,6 +42,8 @@ export type StatementDecision =
       maxRows?: number;
       /** The analysed statements of the string, in order: masking traces result columns through them. */
       statements?: readonly StatementInfo[];
+      /** The string's normalised shape (literals as `?`, comments and case folded), when it was analysed. */
+      shape?: string;
     }
   | {
       action: 'deny';
@@ -53,6 +55,8 @@ export type StatementDecision =
       hint?: string;
       /** The rule that decided. */
       rule?: string;
+      /** The string's normalised shape, when it was analysed. */
+      shape?: string;
     };
 
 /** Where a result column comes from, as far as the protocol says. */
