@@ -1,7 +1,7 @@
 // The SQL text an audit event carries: literals and comment texts replaced by `?` (PHI lives in
 // literals: names, dates of birth, record numbers in WHERE clauses), with the dialect's own lexer
 // (src/sql/redact.ts); and a fingerprint that groups statements differing only in literals.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './canonical.js';
 import type { WireProtocol } from '../policy/config/types.js';
 import { fingerprintPg } from '../sql/fingerprint.js';
 import { fingerprintMysql } from '../sql/mysql-fingerprint.js';
@@ -27,7 +27,7 @@ const MAX_SHAPE_HASHES = 4096;
 function shapeHash(shape: string): string {
   let hash = shapeHashes.get(shape);
   if (hash === undefined) {
-    hash = createHash('sha256').update(shape).digest('hex').slice(0, 16);
+    hash = sha256Hex(shape).slice(0, 16);
     if (shapeHashes.size >= MAX_SHAPE_HASHES) shapeHashes.clear();
     shapeHashes.set(shape, hash);
   }
