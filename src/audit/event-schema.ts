@@ -123,6 +123,11 @@ export const auditEventSchema = {
       tables: { ...strings, description: 'Tables read or written, schema-qualified.' },
       decision,
       maxRows: { ...count, description: 'Export limit applied to the result.' },
+      observed: {
+        type: 'array',
+        items: { type: 'object', required: ['rule', 'action', 'message'], properties: { rule: str, action: { enum: ['deny', 'approve'] }, message: str } },
+        description: 'Rules in observe mode that would have refused or held the statement (not applied).',
+      },
       rule: { ...str, description: 'The rule that decided (denials and approvals).' },
       reason: { ...str, description: 'The message the client was given.' },
       approvalId: { ...str, description: 'The approval request that let it run.' },

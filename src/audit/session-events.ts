@@ -88,7 +88,11 @@ export function statementEvent(session: SessionInfo, n: number, req: StatementRe
     fingerprint: text.fingerprint,
     decision: decision.action,
     ...(decision.action === 'allow'
-      ? { ...analysisFields(decision.statements), ...(decision.maxRows !== undefined ? { maxRows: decision.maxRows } : {}) }
+      ? {
+          ...analysisFields(decision.statements),
+          ...(decision.maxRows !== undefined ? { maxRows: decision.maxRows } : {}),
+          ...(decision.observed ? { observed: decision.observed } : {}),
+        }
       : { ...(decision.rule ? { rule: decision.rule } : {}), reason: decision.message, sqlState: decision.sqlState }),
   };
 }

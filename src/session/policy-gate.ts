@@ -59,9 +59,11 @@ export class PolicyGate implements StatementGate {
     if (decision.action !== 'allow') return { ...toSessionDecision(decision), shape };
     this.track(state, analysis);
     if (!analysis.ok) return { ...toSessionDecision(decision), shape };
-    return decision.maxRows === undefined
+    const allowed: StatementDecision = decision.maxRows === undefined
       ? { action: 'allow', statements: analysis.statements, shape }
       : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements, shape };
+    if (decision.observed.length > 0) allowed.observed = decision.observed.map((o) => ({ rule: o.rule, action: o.action, message: o.message }));
+    return allowed;
   }
 
   /** A statement the policy sends to approval: run once when approved, else refused or held (src/approvals). */

@@ -44,6 +44,8 @@ export type StatementDecision =
       statements?: readonly StatementInfo[];
       /** The string's normalised shape (literals as `?`, comments and case folded), when it was analysed. */
       shape?: string;
+      /** Rules in observe mode that would have refused or held it (audited, not applied). */
+      observed?: readonly { rule: string; action: 'deny' | 'approve'; message: string }[];
     }
   | {
       action: 'deny';

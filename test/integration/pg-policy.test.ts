@@ -100,6 +100,11 @@ describe('observe mode', () => {
       const r = await run('psql', ['-X', '-tA', '-U', 'agent-1', '-c', 'delete from clinic.clinics where id = 999', '-c', 'select 1'], { env: observing.libpqEnv(token) });
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe('DELETE 0\n1');
+      // What enforce mode would have done is in the audit trail.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const events = readFileSync(join(observing.dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const del = events.find((e) => e.type === 'statement' && String(e.sql).startsWith('delete'));
+      expect(del).toMatchObject({ decision: 'allow', observed: [{ action: 'deny' }] });
     } finally {
       await observing.stop();
     }
