@@ -1,9 +1,16 @@
 // DataRow (PostgreSQL docs, "Message Formats"): Int16 column count, then per column an Int32
-// length (-1 for NULL) and the bytes. Rewriting builds one new frame per changed row.
+// length (-1 for NULL) and the bytes. Rewriting builds one new frame per changed row: the cells
+// between changed columns are copied as whole runs, so a row costs a few copies, not one per cell.
 import { BackendCode } from './codes.js';
 import { ProtocolError } from './frame-reader.js';
 
-/** Rebuilds a DataRow with the given columns replaced by `apply`; other cells are copied as they are. */
+/** Where each cell's length prefix starts (reused across rows: one row is rewritten at a time). */
+let starts = new Int32Array(64);
+
+/**
+ * Rebuilds a DataRow with the given columns (ascending, as masking plans list them) replaced by
+ * `apply`; every other cell is copied as it is.
+ */
 export function rewriteDataRow(
   buf: Buffer,
   bodyStart: number,
@@ -12,37 +19,54 @@ export function rewriteDataRow(
   apply: (column: number, value: Buffer | null) => Buffer | null,
 ): Buffer {
   const count = buf.readInt16BE(bodyStart);
-  const cells: (Buffer | null)[] = new Array(count);
-  let pos = bodyStart + 2;
+  if (starts.length <= count) starts = new Int32Array(count * 2 + 1);
+  const cellsStart = bodyStart + 2;
+  let pos = cellsStart;
   for (let i = 0; i < count; i++) {
     if (pos + 4 > end) throw new ProtocolError('DataRow is shorter than its columns');
+    starts[i] = pos;
     const len = buf.readInt32BE(pos);
     pos += 4;
-    if (len < 0) {
-      cells[i] = null;
-      continue;
+    if (len > 0) {
+      if (pos + len > end) throw new ProtocolError('DataRow cell runs past the message');
+      pos += len;
     }
-    if (pos + len > end) throw new ProtocolError('DataRow cell runs past the message');
-    cells[i] = buf.subarray(pos, pos + len);
-    pos += len;
   }
-  for (const c of changed) if (c < count) cells[c] = apply(c, cells[c] ?? null);
-  let size = 1 + 4 + 2;
-  for (const cell of cells) size += 4 + (cell ? cell.length : 0);
-  const out = Buffer.allocUnsafe(size);
+  starts[count] = pos;
+
+  const replaced: (Buffer | null)[] = new Array(changed.length);
+  let cellBytes = pos - cellsStart;
+  let previous = -1;
+  for (let k = 0; k < changed.length; k++) {
+    const c = changed[k]!;
+    if (c >= count || c <= previous) throw new Error('rewriteDataRow: changed columns must be ascending and within the row');
+    previous = c;
+    const at = starts[c]!;
+    const len = buf.readInt32BE(at);
+    const next = apply(c, len < 0 ? null : buf.subarray(at + 4, at + 4 + len));
+    replaced[k] = next;
+    cellBytes += (next === null ? 0 : next.length) - (len < 0 ? 0 : len);
+  }
+
+  const out = Buffer.allocUnsafe(7 + cellBytes);
   out[0] = BackendCode.DataRow;
-  out.writeInt32BE(size - 1, 1);
+  out.writeInt32BE(6 + cellBytes, 1);
   out.writeInt16BE(count, 5);
   let w = 7;
-  for (const cell of cells) {
-    if (cell === null) {
+  let from = cellsStart;
+  for (let k = 0; k < changed.length; k++) {
+    const c = changed[k]!;
+    w += buf.copy(out, w, from, starts[c]!);
+    const next = replaced[k]!;
+    if (next === null) {
       out.writeInt32BE(-1, w);
       w += 4;
     } else {
-      out.writeInt32BE(cell.length, w);
-      cell.copy(out, w + 4);
-      w += 4 + cell.length;
+      out.writeInt32BE(next.length, w);
+      w += 4 + next.copy(out, w + 4);
     }
+    from = starts[c + 1]!;
   }
+  buf.copy(out, w, from, pos);
   return out;
 }

@@ -11,10 +11,24 @@ const JSONB_VERSION = 1;
 
 type CellCodec = (value: Buffer, mask: (text: string) => string | null) => Buffer | null;
 
-const textCell: CellCodec = (value, mask) => {
-  const masked = mask(value.toString('utf8'));
-  return masked === null ? null : Buffer.from(masked, 'utf8');
-};
+/**
+ * Text cells, one codec per column: the last masked text's bytes are kept, so a strategy that
+ * writes the same text again (`redact`, a repeated token) costs no new buffer (the row rewrite
+ * copies the bytes out).
+ */
+function textCell(): CellCodec {
+  let lastText: string | undefined;
+  let lastBytes: Buffer | undefined;
+  return (value, mask) => {
+    const masked = mask(value.toString('utf8'));
+    if (masked === null) return null;
+    if (masked !== lastText) {
+      lastText = masked;
+      lastBytes = Buffer.from(masked, 'utf8');
+    }
+    return lastBytes!;
+  };
+}
 
 const jsonbCell: CellCodec = (value, mask) => {
   if (value[0] !== JSONB_VERSION) return null;
@@ -35,10 +49,10 @@ export function maskingRowTransform(
   mysqlBinaryText: (column: ResultColumn) => boolean = () => false,
 ): RowTransform {
   const codecs: CellCodec[] = columns.map((column) => {
-    if (column.format === 'text') return textCell;
-    if (protocol === 'mysql') return mysqlBinaryText(column) ? textCell : nullCell;
+    if (column.format === 'text') return textCell();
+    if (protocol === 'mysql') return mysqlBinaryText(column) ? textCell() : nullCell;
     if (pgBinaryCellHandling(column.typeId) === 'null') return nullCell;
-    return column.typeId === PG_JSONB ? jsonbCell : textCell;
+    return column.typeId === PG_JSONB ? jsonbCell : textCell();
   });
   return {
     columns: masker.columns,

@@ -29,6 +29,17 @@ describe('rewriteDataRow', () => {
     expect(out.equals(dataRow([null, 'longer value']))).toBe(true);
   });
 
+  it('copies the runs between changed columns, with NULLs and empty cells among them', () => {
+    const row = dataRow(['1', '', null, 'x', 'Ada', null, 'tail']);
+    const out = rewriteDataRow(row, 5, row.length, [1, 4, 5], (c, v) => (c === 5 ? Buffer.from('was null') : v ? Buffer.from(`<${v.toString()}>`) : v));
+    expect(out.equals(dataRow(['1', '<>', null, 'x', '<Ada>', 'was null', 'tail']))).toBe(true);
+  });
+
+  it('refuses columns out of order', () => {
+    const row = dataRow(['a', 'b']);
+    expect(() => rewriteDataRow(row, 5, row.length, [1, 0], (_c, v) => v)).toThrow(/ascending/);
+  });
+
   it('refuses a row whose cell runs past the message', () => {
     const row = dataRow(['abc']);
     row.writeInt32BE(100, 7);
