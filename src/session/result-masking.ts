@@ -36,6 +36,8 @@ export interface MaskingTransform extends RowTransform {
   readonly privileged: readonly { name: string; rules: string[] }[];
 }
 
+const UNKNOWN_REFRESH_MS = 2000;
+
 export class ResultMasking {
   private engine: MaskingEngine | undefined;
   private engineConfig: MaskingConfig | undefined;
@@ -48,6 +50,9 @@ export class ResultMasking {
    * for every execution of a prepared statement): the hot path of a repeated query is one lookup.
    */
   private passing = new WeakMap<readonly ResultColumn[], WeakMap<StatementInfo, Set<string>>>();
+
+  /** Upstream -> when a statement naming an unknown relation last made its catalog be read again. */
+  private readonly unknownRefreshAt = new Map<string, number>();
 
   constructor(private readonly parts: ResultMaskingParts) {}
 
@@ -100,6 +105,8 @@ export class ResultMasking {
     const catalog = this.parts.catalog(session.upstream);
     let unknown = false;
     for (const s of statements) {
+      // DDL may create what the next statement names: let that one re-read the catalog at once.
+      if (s.kind === 'ddl') this.unknownRefreshAt.delete(session.upstream);
       for (const table of s.tablesRead) {
         if (catalog && table.schema !== undefined && !catalog.knows(table)) unknown = true;
         if (s.kind === 'copy-out' && engine.rules.protectsTable(role, table)) {
@@ -114,6 +121,12 @@ export class ResultMasking {
       }
     }
     if (!unknown || !catalog) return undefined;
+    // A client naming tables that do not exist must not make the gateway re-read the catalog on
+    // every statement: at most one such read per upstream every few seconds (what is still
+    // unknown then is refused over protected tables, never let through).
+    const now = Date.now();
+    if (now - (this.unknownRefreshAt.get(session.upstream) ?? 0) < UNKNOWN_REFRESH_MS) return undefined;
+    this.unknownRefreshAt.set(session.upstream, now);
     catalog.markStale();
     return catalog.refresh().then(
       () => undefined,
