@@ -11,6 +11,8 @@ import { MysqlCatalog } from './mysql-catalog.js';
 
 type UpstreamCatalog = PgCatalog | MysqlCatalog;
 
+const CATALOG_REFRESH_MS = 60_000;
+
 export class GatewayMasking {
   readonly results: ResultMasking;
   private readonly catalogs = new Map<string, UpstreamCatalog>();
@@ -48,6 +50,12 @@ export class GatewayMasking {
       this.timers.push(timer);
     }
     await Promise.all(loads);
+    // Other clients change the catalogs too: re-read them now and then even without DDL seen here.
+    const timer = setInterval(() => {
+      for (const c of this.catalogs.values()) c.markStale();
+    }, CATALOG_REFRESH_MS);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   stop(): void {

@@ -51,16 +51,18 @@ export class MysqlCatalog implements OriginCatalog {
     return table.schema !== undefined && this.relations.has(nameKey(table.schema, table.name));
   }
 
+  /** The view list may miss a change: read it again in the background (one read at a time). */
   markStale(): void {
     this.stale = true;
+    if (this.stopped) return;
+    this.refresh().catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'catalog read failed; it is retried when next marked stale'));
   }
 
   refresh(): Promise<void> {
+    if (this.loading) return this.loading; // a read under way is newer than what is loaded
     if (!this.stale && this.loaded) return Promise.resolve();
-    if (!this.loading) {
-      this.stale = false;
-      this.loading = this.read().finally(() => (this.loading = undefined));
-    }
+    this.stale = false;
+    this.loading = this.read().finally(() => (this.loading = undefined));
     return this.loading;
   }
 

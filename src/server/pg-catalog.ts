@@ -1,7 +1,8 @@
 // The upstream catalog as the gateway sees it, read on a gateway-owned connection: loaded at
-// start, refreshed after DDL passes through, periodically (other writers change it too), and
-// when a statement names a relation the snapshot does not know. Masking uses it to name the
-// origin of result columns; a stale snapshot makes masking stricter, never looser.
+// start, and read again in the background whenever it is marked stale (an unknown table OID in a
+// result, a statement naming an unknown relation, the gateway's periodic timer: other writers
+// change it too). Masking uses it to name the origin of result columns; a stale snapshot makes
+// masking stricter, never looser.
 import { connectUpstream, type UpstreamLogin } from '../../protocols/postgres/upstream-handshake.js';
 import { SimpleQueryConnection, type TextRows } from '../../protocols/postgres/simple-query.js';
 import type { Logger } from '../log.js';
@@ -10,55 +11,32 @@ import type { ColumnRef } from '../masking/index.js';
 import type { OriginCatalog } from '../session/result-masking.js';
 import { CatalogSnapshot, RELATIONS_QUERY, VIEW_DEPENDENCIES_QUERY } from './pg-catalog-snapshot.js';
 
-export interface PgCatalogOptions {
-  /** Re-read the catalog this often even without DDL seen here (another client may change it). */
-  refreshIntervalMs: number;
-}
-
 export class PgCatalog implements OriginCatalog {
   private snapshot: CatalogSnapshot | undefined;
   private connection: SimpleQueryConnection | undefined;
   private loading: Promise<CatalogSnapshot> | undefined;
   private stale = true;
-  private timer: NodeJS.Timeout | undefined;
   private connecting: Promise<SimpleQueryConnection> | undefined;
   private stopped = false;
 
   constructor(
     private readonly login: UpstreamLogin,
     private readonly log: Logger,
-    private readonly opts: PgCatalogOptions = { refreshIntervalMs: 60_000 },
   ) {}
 
-  /** The snapshot now, or undefined before the first load. */
-  get current(): CatalogSnapshot | undefined {
-    return this.snapshot;
-  }
-
-  /** True when the snapshot may miss recent DDL; callers that need certainty await `fresh()`. */
-  get isStale(): boolean {
-    return this.stale || this.snapshot === undefined;
-  }
-
-  /** Loads the first snapshot and starts the periodic refresh. */
-  async start(): Promise<void> {
-    await this.fresh();
-    this.timer = setInterval(() => this.markStale(), this.opts.refreshIntervalMs);
-    this.timer.unref();
-  }
-
-  /** DDL went through: the next `fresh()` re-reads. */
+  /** The snapshot may miss a change: read it again in the background (one read at a time). */
   markStale(): void {
     this.stale = true;
+    if (this.stopped) return;
+    this.fresh().catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'catalog read failed; it is retried when next marked stale'));
   }
 
   /** A snapshot no older than the last `markStale()`; concurrent callers share one read. */
   fresh(): Promise<CatalogSnapshot> {
+    if (this.loading) return this.loading; // a read under way is newer than the snapshot
     if (!this.stale && this.snapshot) return Promise.resolve(this.snapshot);
-    if (!this.loading) {
-      this.stale = false;
-      this.loading = this.read().finally(() => (this.loading = undefined));
-    }
+    this.stale = false;
+    this.loading = this.read().finally(() => (this.loading = undefined));
     return this.loading;
   }
 
@@ -89,7 +67,6 @@ export class PgCatalog implements OriginCatalog {
 
   stop(): void {
     this.stopped = true;
-    clearInterval(this.timer);
     this.connection?.close();
     this.connection = undefined;
   }

@@ -81,7 +81,7 @@ export class ResultMasking {
     const key = `${table.schema ?? ''}.${table.name}`;
     let hit = byTable.get(key);
     if (hit === undefined) {
-      hit = engine.rules.protectsTable(role, table) || engine.rules.mentionsTable(role, table);
+      hit = engine.rules.mentionsTable(role, table); // enforced and excepted rules alike
       byTable.set(key, hit);
     }
     return hit;
