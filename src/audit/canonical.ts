@@ -1,7 +1,7 @@
-// Canonical JSON and the event hash. The chain hashes what a reader can rebuild from the stored
-// JSON alone: keys sorted at every level (JSON.parse does not keep integer-like keys in place),
-// no whitespace, `undefined` members left out, as JSON.stringify does. This runs once per
-// statement on the statement path: plain loops and string appends, no intermediate arrays.
+// Event hashes. Version 2 events are hashed over their stored bytes (storedEventHash). Canonical
+// JSON (keys sorted at every level, no whitespace, `undefined` members left out) is what version 1
+// events were hashed over, and what checkpoint claims are signed over: a reader can rebuild it
+// from the parsed JSON alone.
 import { hash } from 'node:crypto';
 
 function append(value: unknown, skipKey: string | undefined): string {
@@ -56,7 +56,21 @@ export function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }
 
-/** The hash of a chained event: SHA-256 over its canonical JSON without the `hash` member. */
+/** The hash of a version 1 event: SHA-256 over its canonical JSON without the `hash` member. */
 export function eventHash(event: Record<string, unknown>): string {
   return sha256Hex(append(event, 'hash'));
+}
+
+const HASH_MEMBER = ',"hash":"';
+const HASH_TAIL = HASH_MEMBER.length + 64 + 2; // ,"hash":"<64 hex>"}
+
+/**
+ * The hash of a version 2 event from its stored text: SHA-256 over the text without its final
+ * `hash` member, which the chain writes last. Undefined when the text does not end that way.
+ */
+export function storedEventHash(raw: string): string | undefined {
+  const text = raw.trimEnd();
+  const at = text.length - HASH_TAIL;
+  if (at < 1 || !text.startsWith(HASH_MEMBER, at) || !text.endsWith('"}')) return undefined;
+  return sha256Hex(`${text.slice(0, at)}}`);
 }

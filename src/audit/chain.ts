@@ -3,7 +3,7 @@
 // event from the stored events alone (docs/audit.md).
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { canonicalJson, sha256Hex } from './canonical.js';
+import { sha256Hex } from './canonical.js';
 import { AUDIT_EVENT_VERSION, GENESIS_HASH, type AuditEvent, type ChainedEvent } from './event.js';
 
 export interface ChainHead {
@@ -23,36 +23,31 @@ export function newInstanceId(name = hostname()): string {
 export class AuditChain {
   private seq = -1;
   private head = GENESIS_HASH;
+  private readonly instanceJson: string;
 
-  constructor(readonly instance: string = newInstanceId()) {}
+  constructor(readonly instance: string = newInstanceId()) {
+    this.instanceJson = JSON.stringify(instance);
+  }
 
-  /** Stamps the event with its chain fields; synchronous, on the statement path. */
+  /** Stamps the event with its chain fields (the parsed form of serialize()). */
   link(event: AuditEvent): ChainedEvent {
-    return this.linkSerialized(event).event;
+    return JSON.parse(this.serialize(event)) as ChainedEvent;
   }
 
   /**
-   * link() plus the event's JSON text, made from the canonical text the hash was computed over
-   * (so the event is serialized once): `hash` first, then the members in canonical order.
+   * Chains the event and returns its JSON text, the bytes to store: the event's members between
+   * the version and the chain fields, `hash` last. The hash covers exactly those bytes without
+   * the `hash` member (docs/audit.md, "Integrity"), so the event is serialized once, on the
+   * statement path, and nothing is re-ordered or re-encoded to hash or to verify it.
    */
-  linkSerialized(event: AuditEvent): { event: ChainedEvent; json: string } {
-    const { type, session, at, ...fields } = event;
-    const chained = {
-      v: AUDIT_EVENT_VERSION,
-      type,
-      session,
-      at,
-      instance: this.instance,
-      seq: this.seq + 1,
-      ...fields,
-      prevHash: this.head,
-      hash: '',
-    } as ChainedEvent;
-    const canonical = canonicalJson(chained, 'hash');
-    chained.hash = sha256Hex(canonical);
-    this.seq = chained.seq;
-    this.head = chained.hash;
-    return { event: chained, json: `{"hash":"${chained.hash}",${canonical.slice(1)}` };
+  serialize(event: AuditEvent): string {
+    const seq = this.seq + 1;
+    const members = JSON.stringify(event);
+    const body = `{"v":${AUDIT_EVENT_VERSION},${members.slice(1, -1)},"instance":${this.instanceJson},"seq":${seq},"prevHash":"${this.head}"}`;
+    const hash = sha256Hex(body);
+    this.seq = seq;
+    this.head = hash;
+    return `${body.slice(0, -1)},"hash":"${hash}"}`;
   }
 
   position(): ChainHead {

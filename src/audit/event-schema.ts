@@ -14,7 +14,7 @@ const envelope = {
   type: 'object',
   required: ['v', 'type', 'session', 'at', 'instance', 'seq', 'prevHash', 'hash'],
   properties: {
-    v: { const: 1, description: 'Event schema version.' },
+    v: { enum: [1, 2], description: 'Event schema version: 2 is written now (hash over the stored bytes); 1 hashed canonical JSON.' },
     type: { ...nonEmpty, description: 'Event type; the matching definition lists its fields.' },
     session: { ...nonEmpty, description: "Session id (`ses_...`); '-' for events of no session." },
     at: { type: 'string', format: 'date-time', description: 'When it happened (ISO-8601, UTC).' },
@@ -209,7 +209,7 @@ export const auditEventSchema = {
       type: 'object',
       required: ['v', 'type', 'session', 'at', 'instance', 'seq', 'head', 'final', 'jws'],
       properties: {
-        v: { const: 1 },
+        v: { enum: [1, 2] },
         type: { const: 'audit.checkpoint' },
         session: { const: '-' },
         at: { type: 'string', format: 'date-time' },

@@ -1,8 +1,10 @@
-// The audit event vocabulary, version 1. Sinks take an AuditEvent (type, session, time and the
+// The audit event vocabulary, version 2 (version 1 hashed a canonical re-encoding; see docs/audit.md). Sinks take an AuditEvent (type, session, time and the
 // type's fields); the chain adds the envelope (v, instance, seq, prevHash, hash). The JSON Schema
 // in event-schema.ts (shipped as rules/audit-event.schema.json) says the same for other tools.
 
-export const AUDIT_EVENT_VERSION = 1;
+export const AUDIT_EVENT_VERSION = 2;
+/** Versions `audit verify` reads: 1 (hash over canonical JSON) and 2 (hash over the stored bytes). */
+export type AuditEventVersion = 1 | 2;
 /** prevHash of an instance's first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 /** Session id of events that belong to no client session (policy reloads, checkpoints). */
@@ -31,7 +33,7 @@ export interface AuditEvent {
 }
 
 export interface ChainFields {
-  v: typeof AUDIT_EVENT_VERSION;
+  v: AuditEventVersion;
   instance: string;
   seq: number;
   prevHash: string;
@@ -42,7 +44,7 @@ export type ChainedEvent = AuditEvent & ChainFields;
 
 /** The signed statement about an instance's chain head; not itself part of the chain. */
 export interface CheckpointEvent {
-  v: typeof AUDIT_EVENT_VERSION;
+  v: AuditEventVersion;
   type: 'audit.checkpoint';
   session: typeof NO_SESSION;
   at: string;

@@ -3,9 +3,8 @@
 // `maxBufferedBytes`), never one write per event.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StoredEvent } from './event.js';
 import type { AuditHealth } from './sink.js';
-import type { AuditTransport } from './trail.js';
+import type { AuditRecord, AuditTransport } from './trail.js';
 
 export class JsonLinesTransport implements AuditTransport {
   private readonly out: WriteStream;
@@ -33,12 +32,12 @@ export class JsonLinesTransport implements AuditTransport {
     });
   }
 
-  write(event: StoredEvent, json?: string): void {
+  write(record: AuditRecord): void {
     if (this.failed || this.closed) {
       this.dropped++;
       return;
     }
-    const line = json ?? JSON.stringify(event);
+    const line = record.json;
     this.lines.push(line);
     this.bytes += line.length + 1;
     if (this.bytes >= this.maxBufferedBytes) this.flush();

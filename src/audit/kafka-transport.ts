@@ -12,7 +12,7 @@ import type { AuditHealth } from './sink.js';
 import type { AuditSpool } from './spool.js';
 import { keyFor, topicsFor } from './topics.js';
 import type { StoredEvent } from './event.js';
-import type { AuditTransport } from './trail.js';
+import type { AuditRecord, AuditTransport } from './trail.js';
 
 export interface KafkaTransportOptions {
   kafka: Pick<AuditKafkaConfig, 'brokers' | 'clientId' | 'topics' | 'partitions' | 'lingerMs' | 'batchSize'>;
@@ -89,9 +89,9 @@ export class KafkaTransport implements AuditTransport {
     this.refreshGauges();
   }
 
-  write(event: StoredEvent, json?: string): void {
+  write(record: AuditRecord): void {
     if (this.queue.length === 0 && this.opts.spool.pendingBytes === 0) this.oldestPendingAt = Date.now();
-    this.queue.push({ value: json ?? JSON.stringify(event), key: keyFor(event), topics: topicsFor(event, this.opts.kafka.topics) });
+    this.queue.push({ value: record.json, key: keyFor(record), topics: topicsFor(record, this.opts.kafka.topics) });
     if (this.queue.length > this.maxQueueEvents) this.drop(this.queue.splice(this.maxQueueEvents).length, 'audit queue full');
     if (this.closed) return;
     this.schedule(this.queue.length >= this.opts.kafka.batchSize ? 0 : this.opts.kafka.lingerMs);

@@ -65,35 +65,57 @@ function tableName(t: { schema?: string; name: string }): string {
   return t.schema ? `${t.schema}.${t.name}` : t.name;
 }
 
-function analysisFields(statements: readonly StatementInfo[] | undefined): Record<string, unknown> {
-  if (!statements || statements.length === 0) return {};
-  const tables = new Set<string>();
-  for (const s of statements) for (const t of [...s.tablesRead, ...s.tablesWritten]) tables.add(tableName(t));
-  return { kind: statements.map((s) => s.kind), tables: [...tables] };
+interface AnalysisFields {
+  kind: string[];
+  tables: string[];
 }
 
-export function statementEvent(session: SessionInfo, n: number, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined): AuditEvent {
+/** By analysed statements: a repeated statement shape gets the same StatementInfo objects, so this is built once per shape. */
+const analysisFieldsCache = new WeakMap<readonly StatementInfo[], AnalysisFields>();
+
+function analysisFields(statements: readonly StatementInfo[] | undefined): AnalysisFields | undefined {
+  if (!statements || statements.length === 0) return undefined;
+  let fields = analysisFieldsCache.get(statements);
+  if (fields === undefined) {
+    const tables = new Set<string>();
+    for (const s of statements) for (const t of [...s.tablesRead, ...s.tablesWritten]) tables.add(tableName(t));
+    fields = { kind: statements.map((s) => s.kind), tables: [...tables] };
+    analysisFieldsCache.set(statements, fields);
+  }
+  return fields;
+}
+
+/**
+ * One statement and its decision. Built on every statement: one object literal of a fixed
+ * layout (absent members are `undefined`, which JSON leaves out), no spreads.
+ */
+export function statementEvent(session: SessionInfo, n: number, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, by = who(session)): AuditEvent {
   const text = auditSqlText(req.sql, session.client.protocol, redact, decision.shape);
+  const allowed = decision.action === 'allow' ? decision : undefined;
+  const denied = decision.action === 'deny' ? decision : undefined;
+  const analysed = analysisFields(allowed?.statements);
   return {
     type: 'statement',
     session: session.id,
     at: isoNow(),
-    ...who(session),
+    subject: by.subject,
+    role: by.role,
+    actor: by.actor,
     n,
     via: req.via,
-    ...(req.name ? { name: req.name } : {}),
+    name: req.name || undefined,
     sql: text.sql,
     redacted: text.redacted,
-    ...(text.sqlLength !== undefined ? { sqlLength: text.sqlLength } : {}),
+    sqlLength: text.sqlLength,
     fingerprint: text.fingerprint,
     decision: decision.action,
-    ...(decision.action === 'allow'
-      ? {
-          ...analysisFields(decision.statements),
-          ...(decision.maxRows !== undefined ? { maxRows: decision.maxRows } : {}),
-          ...(decision.observed ? { observed: decision.observed } : {}),
-        }
-      : { ...(decision.rule ? { rule: decision.rule } : {}), reason: decision.message, sqlState: decision.sqlState }),
+    kind: analysed?.kind,
+    tables: analysed?.tables,
+    maxRows: allowed?.maxRows,
+    observed: allowed?.observed,
+    rule: denied?.rule,
+    reason: denied?.message,
+    sqlState: denied?.sqlState,
   };
 }
 

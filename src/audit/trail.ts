@@ -4,13 +4,21 @@ import type { KeyObject } from 'node:crypto';
 import { isoNow } from './clock.js';
 import { AuditChain } from './chain.js';
 import { makeCheckpoint } from './checkpoint.js';
-import type { AuditEvent, StoredEvent } from './event.js';
+import type { AuditEvent } from './event.js';
 import type { AuditHealth, AuditSink } from './sink.js';
+
+/** One chained event or checkpoint, ready to store: its JSON text, and what a transport routes it by. */
+export interface AuditRecord {
+  type: string;
+  session: string;
+  instance: string;
+  /** The bytes to store, exactly: a version 2 event's hash covers them. */
+  json: string;
+}
 
 /** Stores chained events and checkpoints, in the order written. */
 export interface AuditTransport {
-  /** `json`: the event's JSON text when the caller has it already (else the transport serializes). */
-  write(event: StoredEvent, json?: string): void;
+  write(record: AuditRecord): void;
   writable(): boolean;
   health(): AuditHealth;
   close(): Promise<void>;
@@ -49,8 +57,8 @@ export class AuditTrail implements AuditSink {
   }
 
   emit(event: AuditEvent): void {
-    const { event: chained, json } = this.chain.linkSerialized(event);
-    this.transport.write(chained, json);
+    const json = this.chain.serialize(event);
+    this.transport.write({ type: event.type, session: event.session, instance: this.chain.instance, json });
   }
 
   writable(): boolean {
@@ -66,7 +74,8 @@ export class AuditTrail implements AuditSink {
     const head = this.chain.position();
     if (!final && head.seq === this.lastCheckpointSeq) return;
     this.lastCheckpointSeq = head.seq;
-    this.transport.write(await makeCheckpoint(head, isoNow(), final, this.opts.signingKey));
+    const cp = await makeCheckpoint(head, isoNow(), final, this.opts.signingKey);
+    this.transport.write({ type: cp.type, session: cp.session, instance: cp.instance, json: JSON.stringify(cp) });
   }
 
   close(): Promise<void> {

@@ -2,7 +2,7 @@
 // of their stream (a topic partition by offset, or a file by line); finish() reports, with exact
 // positions, every altered, missing, reordered, duplicated or inserted event and a truncated tail.
 import type { KeyObject } from 'node:crypto';
-import { eventHash } from './canonical.js';
+import { eventHash, storedEventHash } from './canonical.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { GENESIS_HASH, isCheckpoint, type CheckpointEvent } from './event.js';
 
@@ -81,7 +81,7 @@ export class ChainVerifier {
       return;
     }
     this.events++;
-    const entry: Entry = { seq: seq as number, hash, prevHash, intact: eventHash(value) === hash, position: record.position, stream: record.stream, index: record.index };
+    const entry: Entry = { seq: seq as number, hash, prevHash, intact: (value.v === 1 ? eventHash(value) : storedEventHash(record.raw)) === hash, position: record.position, stream: record.stream, index: record.index };
     if (!entry.intact) {
       this.report({ severity: 'error', kind: 'altered', instance, seq: entry.seq, position: record.position, message: `event ${instance}#${entry.seq} was altered: its content does not match its hash` });
     }

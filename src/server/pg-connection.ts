@@ -424,16 +424,16 @@ function toColumns(fields: FieldDescription[]): ResultColumn[] {
   }));
 }
 
-/** Columns of the last row description seen, by identity: the relay hands back the same array for a repeated shape. */
-let lastFields: FieldDescription[] | undefined;
-let lastColumns: ResultColumn[] | undefined;
+/**
+ * Columns by row description, by identity: each relay hands back the same array for a repeated
+ * shape, so masking's per-result caches (keyed by the columns array) hit.
+ */
+const columnsByFields = new WeakMap<FieldDescription[], ResultColumn[]>();
 
 function columnsOf(fields: FieldDescription[]): ResultColumn[] {
-  if (fields !== lastFields) {
-    lastColumns = toColumns(fields);
-    lastFields = fields;
-  }
-  return lastColumns!;
+  let columns = columnsByFields.get(fields);
+  if (columns === undefined) columnsByFields.set(fields, (columns = toColumns(fields)));
+  return columns;
 }
 
 function rowRewriterFor(pipeline: SessionPipeline, fields: FieldDescription[] | undefined, statement: StatementInfo | undefined): RowRewriter | ResultRefusal | undefined {

@@ -2,7 +2,7 @@
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
 import { AUDIT_UNAVAILABLE_MESSAGE, type AuditSink } from '../audit/sink.js';
-import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent } from '../audit/session-events.js';
+import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, who } from '../audit/session-events.js';
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
@@ -60,6 +60,8 @@ export class SessionPipeline {
   private rows = 0;
   private ended = false;
   private readonly cells: ProtocolCells;
+  /** Who, on every event of the session (computed once). */
+  private readonly who: ReturnType<typeof who>;
   /** The masking transform of the result streaming now, reported at its end. */
   private reporting: ReportingTransform | undefined;
 
@@ -68,6 +70,7 @@ export class SessionPipeline {
     private readonly parts: PipelineParts,
   ) {
     this.cells = parts.metrics.forProtocol(session.client.protocol);
+    this.who = who(session);
     this.cells.sessionsTotal.value++;
     this.cells.sessionsActive.value++;
     parts.audit.emit(sessionStartEvent(session));
@@ -100,7 +103,7 @@ export class SessionPipeline {
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
     if (decision.action === 'allow') this.cells.allowed.value++;
     else this.cells.denied.value++;
-    this.parts.audit.emit(statementEvent(this.session, this.statements, req, decision, this.parts.redact));
+    this.parts.audit.emit(statementEvent(this.session, this.statements, req, decision, this.parts.redact, this.who));
     return decision;
   }
 

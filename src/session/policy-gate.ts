@@ -2,7 +2,7 @@
 // the decision into the session's vocabulary. Observed denials and the analysis summary go to
 // the audit trail; the policy in force is read per statement, so a reload applies at once.
 // A statement the policy sends to approval goes to the approvals service (src/approvals).
-import type { StatementAnalysis, StatementAnalyzer } from '../sql/analysis.js';
+import type { StatementAnalysis, StatementAnalyzer, StatementInfo } from '../sql/analysis.js';
 import type { PolicyConfig } from '../policy/config/types.js';
 import { decideStatement, type PolicyDecision } from '../policy/decide.js';
 import type { WireProtocol } from '../policy/config/types.js';
@@ -27,8 +27,21 @@ interface SessionSqlState {
 
 const DEFAULT_SEARCH_PATH = ['public'];
 
+/** A decision made for an analysis, valid while the policy and role are the ones it was made under. */
+interface CachedDecision {
+  policy: PolicyConfig | undefined;
+  role: string;
+  decision: StatementDecision;
+}
+
 export class PolicyGate implements StatementGate {
   private readonly sessions = new WeakMap<SessionInfo, SessionSqlState>();
+  /**
+   * Decisions by analysed statements: the analyzer hands a repeated statement shape the same
+   * StatementInfo objects (when no fact depends on a literal), and the decision is a pure
+   * function of them, the role and the policy. One entry per analysis (the last role asking).
+   */
+  private readonly decisions = new WeakMap<readonly StatementInfo[], CachedDecision>();
 
   constructor(private readonly parts: PolicyGateParts) {}
 
@@ -53,17 +66,27 @@ export class PolicyGate implements StatementGate {
     }
     const state = this.stateOf(session);
     const analysis = analyzer.analyze(req.sql, { searchPath: state.searchPath, database: state.database });
-    const decision = decideStatement(policy, session.identity.role, analysis);
+    const role = session.identity.role;
+    const cached = analysis.ok ? this.decisions.get(analysis.statements) : undefined;
+    if (cached !== undefined && cached.policy === policy && cached.role === role) {
+      if (cached.decision.action === 'allow') this.track(state, analysis);
+      return cached.decision;
+    }
+    const decision = decideStatement(policy, role, analysis);
     const shape = analysis.fingerprint;
+    // Approvals depend on the request (its prepared statement name) and ask each time: not cached.
     if (decision.action === 'approve' && this.parts.approvals && analysis.ok) return this.approval(session, req, analysis, decision, state);
-    if (decision.action !== 'allow') return { ...toSessionDecision(decision), shape };
-    this.track(state, analysis);
-    if (!analysis.ok) return { ...toSessionDecision(decision), shape };
-    const allowed: StatementDecision = decision.maxRows === undefined
-      ? { action: 'allow', statements: analysis.statements, shape }
-      : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements, shape };
-    if (decision.observed.length > 0) allowed.observed = decision.observed.map((o) => ({ rule: o.rule, action: o.action, message: o.message }));
-    return allowed;
+    let decided: StatementDecision;
+    if (decision.action !== 'allow' || !analysis.ok) decided = { ...toSessionDecision(decision), shape };
+    else {
+      decided = decision.maxRows === undefined
+        ? { action: 'allow', statements: analysis.statements, shape }
+        : { action: 'allow', maxRows: decision.maxRows, statements: analysis.statements, shape };
+      if (decision.observed.length > 0) decided.observed = decision.observed.map((o) => ({ rule: o.rule, action: o.action, message: o.message }));
+    }
+    if (decided.action === 'allow') this.track(state, analysis);
+    if (analysis.ok) this.decisions.set(analysis.statements, { policy, role, decision: decided });
+    return decided;
   }
 
   /** A statement the policy sends to approval: run once when approved, else refused or held (src/approvals). */

@@ -80,7 +80,7 @@ export type StatementAnalysis =
       dialect: Dialect;
       /** Normalised shape of the whole string: literals, comments, whitespace and identifier case folded. */
       fingerprint: string;
-      statements: StatementInfo[];
+      statements: readonly StatementInfo[];
     }
   | {
       ok: false;
@@ -93,4 +93,18 @@ export type StatementAnalysis =
 /** Parses and analyses statement strings of one dialect; implementations cache by fingerprint. */
 export interface StatementAnalyzer {
   analyze(sql: string, context: { searchPath: readonly string[]; database?: string }): StatementAnalysis;
+}
+
+/**
+ * Freezes analysed statements, deeply: the analyzers hand the same objects to every caller of a
+ * repeated statement shape, so none may change what the next one reads.
+ */
+export function freezeStatements(infos: StatementInfo[]): StatementInfo[] {
+  const freeze = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+    Object.freeze(value);
+    for (const member of Object.values(value)) freeze(member);
+  };
+  freeze(infos);
+  return infos;
 }

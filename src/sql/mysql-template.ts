@@ -2,7 +2,7 @@
 // one call: literal-dependent facts (LIMIT) are read from the current string's literals, and
 // unqualified tables resolve to the session's database (or one a USE earlier in the string set).
 
-import type { ColumnLineage, RiskFlag, StatementInfo, StatementKind, TableRef } from './analysis.js';
+import { freezeStatements, type ColumnLineage, type RiskFlag, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
 import { mysqlLiteralValue } from './mysql-fingerprint.js';
 import type { MysqlLiteral } from './mysql-lexer.js';
 import { tableKey, type NamedTable } from './pg-catalog.js';
@@ -23,7 +23,12 @@ export interface MysqlStatementTemplate {
 export interface MysqlAnalysisTemplate {
   statements: MysqlStatementTemplate[];
   cacheable: boolean;
+  /** Whether no fact depends on a literal's value (computed on first use). */
+  literalFree?: boolean;
 }
+
+/** As in pg-template.ts: a repeated shape in the same database gets the same read-only StatementInfo objects. */
+const lastInstance = new WeakMap<MysqlAnalysisTemplate, { database: string | undefined; infos: StatementInfo[] }>();
 
 /** Databases whose tables are the server's own: writing them is `system-catalog-write`. */
 const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
@@ -33,6 +38,21 @@ export function isSystemDatabase(name: string | undefined): boolean {
 }
 
 export function instantiateMysql(
+  template: MysqlAnalysisTemplate,
+  sql: string,
+  literals: readonly MysqlLiteral[],
+  database: string | undefined,
+): StatementInfo[] {
+  template.literalFree ??= template.statements.every((s) => s.limit?.literal === undefined);
+  if (!template.literalFree) return instantiateAll(template, sql, literals, database);
+  const last = lastInstance.get(template);
+  if (last !== undefined && last.database === database) return last.infos;
+  const infos = freezeStatements(instantiateAll(template, sql, literals, database));
+  lastInstance.set(template, { database, infos });
+  return infos;
+}
+
+function instantiateAll(
   template: MysqlAnalysisTemplate,
   sql: string,
   literals: readonly MysqlLiteral[],

@@ -2,7 +2,7 @@
 // on a literal's value kept as "literal #k" and every unqualified table left unresolved. Turning
 // a template into StatementInfo reads those from the current string and the session's path.
 
-import type { ColumnLineage, RiskFlag, StatementInfo, StatementKind, TableRef } from './analysis.js';
+import { freezeStatements, type ColumnLineage, type RiskFlag, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
 import type { Literal } from './fingerprint.js';
 import { literalValue } from './literal-value.js';
 import { resolveTable, tableKey, type NamedTable } from './pg-catalog.js';
@@ -41,6 +41,8 @@ export interface AnalysisTemplate {
   statements: StatementTemplate[];
   /** False when a literal-dependent fact could not be tied to a literal: do not cache. */
   cacheable: boolean;
+  /** Whether no fact depends on a literal's value (computed on first use). */
+  literalFree?: boolean;
 }
 
 /** The current string's literals, when it was fingerprinted; else values come from the parse. */
@@ -49,7 +51,39 @@ export interface LiteralSource {
   literals: readonly Literal[];
 }
 
+/**
+ * The last instantiation of a template whose facts depend on no literal, and the path it was
+ * resolved with: a repeated statement shape gets the very same (read-only) StatementInfo
+ * objects, so what the policy and masking derive from them can be cached by identity.
+ */
+const lastInstance = new WeakMap<AnalysisTemplate, { path: readonly string[]; infos: StatementInfo[] }>();
+
+function literalFree(template: AnalysisTemplate): boolean {
+  return template.statements.every((s) => s.limit?.literal === undefined && (s.setsSearchPath ?? []).every((e) => e.literal === undefined));
+}
+
+function samePath(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function instantiate(
+  template: AnalysisTemplate,
+  literals: LiteralSource | undefined,
+  searchPath: readonly string[],
+): StatementInfo[] {
+  template.literalFree ??= literalFree(template);
+  if (!template.literalFree) return instantiateAll(template, literals, searchPath);
+  const last = lastInstance.get(template);
+  if (last !== undefined && samePath(last.path, searchPath)) return last.infos;
+  const infos = freezeStatements(instantiateAll(template, literals, searchPath));
+  lastInstance.set(template, { path: searchPath, infos });
+  return infos;
+}
+
+function instantiateAll(
   template: AnalysisTemplate,
   literals: LiteralSource | undefined,
   searchPath: readonly string[],

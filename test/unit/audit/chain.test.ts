@@ -1,7 +1,7 @@
 // The hash chain and its verifier on in-memory sequences: every kind of tampering is found, at its position.
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, eventHash } from '../../../src/audit/canonical.js';
+import { canonicalJson, eventHash, storedEventHash } from '../../../src/audit/canonical.js';
 import { AuditChain } from '../../../src/audit/chain.js';
 import { makeCheckpoint, verifyCheckpoint } from '../../../src/audit/checkpoint.js';
 import { GENESIS_HASH, type ChainedEvent } from '../../../src/audit/event.js';
@@ -15,13 +15,39 @@ describe('canonical JSON', () => {
     expect(canonicalJson('é"\n')).toBe(JSON.stringify('é"\n'));
   });
 
-  it('hashes the same event the same after a JSON round trip, whatever the key order', () => {
+  it('hashes a version 1 event the same after a JSON round trip, whatever the key order', () => {
     const { events } = makeEvents(1);
-    const e = events[0]!;
-    const reordered = Object.fromEntries(Object.entries(e).reverse());
-    expect(eventHash(JSON.parse(JSON.stringify(reordered)) as Record<string, unknown>)).toBe(e.hash);
+    const v1 = { ...events[0]!, v: 1 as const };
+    v1.hash = eventHash(v1);
+    const reordered = Object.fromEntries(Object.entries(v1).reverse());
+    expect(eventHash(JSON.parse(JSON.stringify(reordered)) as Record<string, unknown>)).toBe(v1.hash);
   });
 });
+
+describe('version 2 hashes', () => {
+  it('cover the stored bytes without the final hash member; the event object serializes to the same bytes', () => {
+    const chain = new AuditChain('gw-b');
+    const json = chain.serialize({ type: 'statement', session: 's', at: '2026-01-01T00:00:00.000Z', sql: 'select ?', tables: ['a.b'] });
+    const event = JSON.parse(json) as ChainedEvent;
+    expect(JSON.stringify(event)).toBe(json);
+    expect(event).toMatchObject({ v: 2, type: 'statement', instance: 'gw-b', seq: 0, prevHash: GENESIS_HASH });
+    expect(json.endsWith(`,"hash":"${event.hash}"}`)).toBe(true);
+    expect(storedEventHash(json)).toBe(event.hash);
+    expect(storedEventHash(`${json}\n`)).toBe(event.hash);
+    expect(storedEventHash(json.replace('select ?', 'select 1'))).not.toBe(event.hash);
+  });
+
+  it('are undefined for text that does not end with a hash member', () => {
+    expect(storedEventHash('{"a":1}')).toBeUndefined();
+    expect(storedEventHash('{"hash":"00"}')).toBeUndefined();
+    expect(storedEventHash('')).toBeUndefined();
+  });
+});
+
+/** A forger's event: content changed and its hash recomputed the way the chain computes it. */
+function rehashed(e: ChainedEvent): ChainedEvent {
+  return { ...e, hash: storedEventHash(JSON.stringify({ ...e, hash: '0'.repeat(64) }))! };
+}
 
 describe('AuditChain', () => {
   it('numbers events from 0 and links each to the hash of the one before', () => {
@@ -30,8 +56,8 @@ describe('AuditChain', () => {
     expect(events[0]!.prevHash).toBe(GENESIS_HASH);
     for (let i = 1; i < 4; i++) expect(events[i]!.prevHash).toBe(events[i - 1]!.hash);
     for (const e of events) {
-      expect(e).toMatchObject({ v: 1, instance: 'gw-a' });
-      expect(eventHash(e)).toBe(e.hash);
+      expect(e).toMatchObject({ v: 2, instance: 'gw-a' });
+      expect(storedEventHash(JSON.stringify(e))).toBe(e.hash);
     }
   });
 
@@ -94,8 +120,7 @@ describe('verify finds tampering, with positions', () => {
 
   it('altered: content changed and hash recomputed breaks the link to the next event', async () => {
     const { events, cp } = await setup();
-    const forged = { ...events[2]!, sql: 'select 1' };
-    forged.hash = eventHash(forged);
+    const forged = rehashed({ ...events[2]!, sql: 'select 1' });
     const errors = errorsOf(await verifyLines([...events.slice(0, 2), forged, ...events.slice(3), cp]));
     expect(errors).toEqual([
       { kind: 'altered', position: 'audit.jsonl:3', message: expect.stringMatching(/^chain broken between gw-test#2 at audit.jsonl:3 and #3 at audit.jsonl:4/) as string },
@@ -104,8 +129,7 @@ describe('verify finds tampering, with positions', () => {
 
   it('altered last event (hash recomputed) is caught by the checkpoint head', async () => {
     const { events, cp } = await setup();
-    const forged = { ...events[5]!, sql: 'select 1' };
-    forged.hash = eventHash(forged);
+    const forged = rehashed({ ...events[5]!, sql: 'select 1' });
     const errors = errorsOf(await verifyLines([...events.slice(0, 5), forged, cp]));
     expect(errors).toEqual([{ kind: 'altered', position: 'audit.jsonl:6', message: 'event gw-test#5 at audit.jsonl:6 differs from the head the checkpoint at audit.jsonl:7 records' }]);
   });
@@ -133,8 +157,7 @@ describe('verify finds tampering, with positions', () => {
 
   it('inserted: a forged event reusing a seq, and one without chain fields', async () => {
     const { events, cp } = await setup();
-    const forged = { ...events[3]!, sql: 'select ? as innocent', prevHash: events[2]!.hash };
-    forged.hash = eventHash(forged);
+    const forged = rehashed({ ...events[3]!, sql: 'select ? as innocent', prevHash: events[2]!.hash });
     const plain = JSON.stringify({ type: 'statement', session: 'ses_x', at: '2026-01-01T00:00:00Z', sql: 'select 1' });
     const errors = errorsOf(await verifyLines([...events.slice(0, 4), forged, plain, ...events.slice(4), cp]));
     expect(errors).toEqual([

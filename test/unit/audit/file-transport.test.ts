@@ -17,7 +17,7 @@ describe('JsonLinesTransport', () => {
     const t = new JsonLinesTransport(path, { onFailure, flushMs: 1 });
     await vi.waitFor(() => expect(t.health().state).toBe('failed'));
     expect(t.writable()).toBe(onFailure === 'drop-and-alert');
-    t.write(new AuditChain('f').link({ type: 'session.start', session: 's', at: '2026-01-01T00:00:00.000Z' }));
+    t.write({ type: 'session.start', session: 's', instance: 'f', json: new AuditChain('f').serialize({ type: 'session.start', session: 's', at: '2026-01-01T00:00:00.000Z' }) });
     expect(t.health()).toMatchObject({ dropped: 1, writable: onFailure === 'drop-and-alert' });
     expect(t.health().lastError).toMatch(/EISDIR/);
     await t.close(); // does not hang on the errored stream

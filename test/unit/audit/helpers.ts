@@ -3,7 +3,7 @@ import { AuditChain } from '../../../src/audit/chain.js';
 import { makeCheckpoint } from '../../../src/audit/checkpoint.js';
 import type { CheckpointEvent, ChainedEvent, StoredEvent } from '../../../src/audit/event.js';
 import type { AuditHealth } from '../../../src/audit/sink.js';
-import type { AuditTransport } from '../../../src/audit/trail.js';
+import type { AuditRecord, AuditTransport } from '../../../src/audit/trail.js';
 import { ChainVerifier, type StoredRecord, type VerifyReport } from '../../../src/audit/verify.js';
 import type { KeyObject } from 'node:crypto';
 
@@ -40,8 +40,8 @@ export function errorsOf(report: VerifyReport): { kind: string; position?: strin
 /** Keeps what the trail writes, in order. */
 export class MemoryTransport implements AuditTransport {
   readonly written: StoredEvent[] = [];
-  write(event: StoredEvent): void {
-    this.written.push(event);
+  write(record: AuditRecord): void {
+    this.written.push(JSON.parse(record.json) as StoredEvent);
   }
   writable(): boolean {
     return true;

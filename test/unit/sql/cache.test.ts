@@ -108,9 +108,11 @@ describe('literal-dependent facts on cache hits', () => {
 
   it('does not let a caller change a cached analysis', () => {
     const a = first('select name from patients where id = 1');
-    a.tablesRead.push({ name: 'tampered' });
-    a.flags.push('multi-statement');
-    a.columns![0]!.sources.length = 0;
+    expect(() => a.tablesRead.push({ name: 'tampered' })).toThrow(TypeError);
+    expect(() => a.flags.push('multi-statement')).toThrow(TypeError);
+    expect(() => {
+      a.columns![0]!.sources.length = 0;
+    }).toThrow(TypeError);
     const b = first('select name from patients where id = 2');
     expect(b.tablesRead).toEqual([{ schema: 'public', name: 'patients' }]);
     expect(b.flags).toEqual([]);

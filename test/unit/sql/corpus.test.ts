@@ -12,7 +12,7 @@ beforeAll(async () => {
 const name = (table: TableRef): string => (table.schema === undefined ? table.name : `${table.schema}.${table.name}`);
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
 
-function summary(statements: StatementInfo[]) {
+function summary(statements: readonly StatementInfo[]) {
   return {
     kinds: statements.map((statement) => statement.kind),
     flags: unique(statements.flatMap((statement) => statement.flags)).sort(),

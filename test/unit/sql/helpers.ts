@@ -12,7 +12,7 @@ export async function analyzer(): Promise<PgStatementAnalyzer> {
 }
 
 /** The statements of a successful analysis (fails the test otherwise). */
-export function statementsOf(analysis: StatementAnalysis): StatementInfo[] {
+export function statementsOf(analysis: StatementAnalysis): readonly StatementInfo[] {
   if (!analysis.ok) expect.fail(`analysis failed: ${analysis.error}`);
   return analysis.statements;
 }
