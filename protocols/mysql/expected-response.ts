@@ -33,6 +33,12 @@ export interface Expect {
   context: unknown;
   /** Result sets of this response started so far. */
   results: number;
+  /** Rows sent over every result set of this response. */
+  totalRows: number;
+  /** performance.now() when the command was sent; 0 once its end was reported. */
+  startedAt: number;
+  /** SQLSTATE of the error that ended it. */
+  sqlState: string | undefined;
 }
 
 export function expectResponse(kind: ResponseKind, lastSeq: number, entry: PreparedEntry | undefined): Expect {
@@ -53,6 +59,9 @@ export function expectResponse(kind: ResponseKind, lastSeq: number, entry: Prepa
     discard: false,
     context: entry?.context,
     results: 0,
+    totalRows: 0,
+    startedAt: performance.now(),
+    sqlState: undefined,
   };
 }
 

@@ -25,6 +25,18 @@ export interface MysqlRowRewriter {
   rewrite(buf: Buffer, start: number, end: number): Buffer | undefined;
 }
 
+/** How a statement's run ended: COM_QUERY (with every result set), COM_INIT_DB, COM_FIELD_LIST or one COM_STMT_EXECUTE. */
+export interface MysqlRequestOutcome {
+  rows: number;
+  /** performance.now() when the command was sent upstream. */
+  startedAt: number;
+  /** SQLSTATE of the ERR that ended it (the server's or the gateway's). */
+  sqlState: string | undefined;
+  execute: boolean;
+  /** The relay stopped (the session ended) before the run did. */
+  interrupted: boolean;
+}
+
 export interface MysqlRelayHooks {
   /**
    * A statement the client wants run: COM_QUERY text, a COM_STMT_PREPARE, or the statement
@@ -42,6 +54,8 @@ export interface MysqlRelayHooks {
   resultEnd(rows: number): void;
   /** A response is complete: the client may send its next command. */
   idle(): void;
+  /** A run ended; `context` is the statement's verdict context (for an EXECUTE, its PREPARE's). */
+  requestEnd(context: unknown, outcome: MysqlRequestOutcome): void;
   /** The error a client gets when a result is cut at its row limit. */
   rowLimitExceeded(limit: number): ErrPacket;
   /** Stops the statement running upstream (KILL QUERY on a side connection). */

@@ -65,6 +65,16 @@ export class MysqlRelay {
 
   stop(): void {
     this.closed = true;
+    // A run the session will never see end is audited as interrupted.
+    if (this.expect) this.endRequest(this.expect, true);
+  }
+
+  /** Reports the end of a statement's run (not of a PREPARE, a cursor FETCH or a command outside SQL). */
+  private endRequest(e: Expect, interrupted = false): void {
+    if (e.startedAt === 0 || e.context === undefined || e.kind === 'prepare' || e.kind === 'fetch') return;
+    const startedAt = e.startedAt;
+    e.startedAt = 0;
+    this.hooks.requestEnd(e.context, { rows: e.totalRows, startedAt, sqlState: e.sqlState, execute: e.entry !== undefined, interrupted });
   }
 
   // ---- client -> server ----
@@ -371,10 +381,12 @@ export class MysqlRelay {
   private firstPacket(r: PacketReader, e: Expect, head: number): void {
     const { buf, start, end } = r;
     if (e.kind === 'single') {
+      if (head === Header.ERR) e.sqlState ??= readErr(buf, start, end).sqlState;
       this.forward(r, e);
       return this.done(e);
     }
     if (head === Header.ERR) {
+      e.sqlState ??= readErr(buf, start, end).sqlState;
       this.forward(r, e);
       return this.done(e);
     }
@@ -454,7 +466,11 @@ export class MysqlRelay {
     const { buf, start, end } = r;
     if (head === Header.ERR || isEndOfRows(buf, start, end)) {
       const status = head === Header.ERR ? 0 : endStatus(buf, start, end, this.options.deprecateEof);
-      if (!e.discard) this.hooks.resultEnd(e.rows);
+      if (head === Header.ERR) e.sqlState ??= readErr(buf, start, end).sqlState;
+      if (!e.discard) {
+        this.hooks.resultEnd(e.rows);
+        e.totalRows += e.rows;
+      }
       this.rewriter = undefined;
       if (e.kind === 'fetch' && e.entry) e.entry.cursorRows += e.rows;
       this.forward(r, e);
@@ -481,12 +497,14 @@ export class MysqlRelay {
   /** A row over the limit: the client gets the limit error now; the rest of the response is read and dropped. */
   private cut(e: Expect): void {
     this.hooks.resultEnd(e.rows);
+    e.totalRows += e.rows;
     this.stopResponse(e, this.hooks.rowLimitExceeded(e.limit));
   }
 
   /** The client gets `err` in place of the rest of the response, which is read and dropped; the statement is killed upstream. */
   private stopResponse(e: Expect, err: ErrPacket): void {
     e.discard = true;
+    e.sqlState ??= err.sqlState;
     this.rewriter = undefined;
     this.refuse(e.clientSeq, err);
     if (e.kind === 'fetch') return; // a cursor fetch is bounded: read it to its end
@@ -503,7 +521,8 @@ export class MysqlRelay {
     this.drainClient();
   }
 
-  private done(_e: Expect): void {
+  private done(e: Expect): void {
+    this.endRequest(e);
     this.expect = undefined;
     this.rewriter = undefined;
     this.hooks.idle();

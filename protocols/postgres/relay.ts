@@ -17,7 +17,7 @@ import {
   decodeQuery,
   decodeTarget,
 } from './frontend-messages.js';
-import { readCommandTag, readReadyStatus, readRowDescription, type FieldDescription } from './backend-messages.js';
+import { readCommandTag, readErrorFields, readReadyStatus, readRowDescription, type FieldDescription } from './backend-messages.js';
 import { errorFrame, type ErrorNotice } from './errors.js';
 import { writeReadyForQuery } from './backend-messages.js';
 import { MessageWriter } from './writer.js';
@@ -40,6 +40,19 @@ export interface RowRewriter {
   rewrite(frame: Buffer, bodyStart: number, end: number): Buffer | undefined;
 }
 
+/** How a statement's run ended: a simple Query string, or one Execute of a prepared statement. */
+export interface RequestOutcome {
+  /** Rows sent to the client (every result of a Query string). */
+  rows: number;
+  /** performance.now() when the request was read from the client. */
+  startedAt: number;
+  /** SQLSTATE of the error that ended it (the server's, or 54000 for a cut result). */
+  sqlState: string | undefined;
+  execute: boolean;
+  /** The relay stopped (the session ended) before the run did. */
+  interrupted: boolean;
+}
+
 export interface RelayHooks {
   /** A statement the client wants run: a simple Query string or a Parse. May answer later. */
   statement(sql: string, via: 'simple' | 'parse', statementName: string): StatementVerdict | Promise<StatementVerdict>;
@@ -57,6 +70,8 @@ export interface RelayHooks {
   resultEnd(tag: string | undefined, rows: number): void;
   /** The server is ready for the next query. */
   ready(status: TransactionStatus): void;
+  /** A run ended: a Query string (at ReadyForQuery), or an Execute; `context` is the statement's verdict context. */
+  requestEnd(context: unknown, outcome: RequestOutcome): void;
   /** The error a client gets when a result is cut at its row limit. */
   rowLimitExceeded(limit: number): ErrorNotice;
   /** Asks the upstream to cancel the running query (a CancelRequest on a new connection). */
@@ -107,6 +122,7 @@ export class PgRelay {
   private inCopyOut = false;
   private status: TransactionStatus = 'I';
   private closed = false;
+  private stopped = false;
   private readonly toServerBatch = new OutputBatch();
   private readonly toClientBatch = new OutputBatch();
   /** The last RowDescription and its decoding: a repeated query shape skips the decode. */
@@ -142,6 +158,25 @@ export class PgRelay {
 
   stop(): void {
     this.closed = true;
+    if (this.stopped) return;
+    this.stopped = true;
+    // Runs the session will never see end are audited as interrupted.
+    for (const entry of this.queue.pending()) {
+      if (entry.kind === Pending.Query || entry.kind === Pending.FunctionCall || entry.kind === Pending.Execute) this.endRequest(entry, true);
+    }
+  }
+
+  private endRequest(entry: PendingEntry, interrupted = false): void {
+    if (entry.startedAt === 0) return; // already reported
+    const startedAt = entry.startedAt;
+    entry.startedAt = 0;
+    this.hooks.requestEnd(entry.context, {
+      rows: entry.rows - entry.rowsBefore,
+      startedAt,
+      sqlState: entry.sqlState,
+      execute: entry.kind === Pending.Execute,
+      interrupted,
+    });
   }
 
   // ---- client -> server ----
@@ -253,7 +288,7 @@ export class PgRelay {
       case FrontendCode.Execute: {
         const portalName = decodeExecute(buf, bodyStart, end).portal;
         const budget = this.prepared.executeBudget(portalName);
-        this.queue.push(Pending.Execute, portalName, budget.limit, budget.rowsSent);
+        this.queue.push(Pending.Execute, portalName, budget.limit, budget.rowsSent, this.prepared.portalContext(portalName)).startedAt = performance.now();
         break;
       }
       case FrontendCode.Close: {
@@ -302,7 +337,7 @@ export class PgRelay {
         this.prepared.parsed(statementName, limit, verdict.context);
         this.queue.push(Pending.Parse, statementName);
       } else {
-        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit, 0, verdict.context);
+        this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit, 0, verdict.context).startedAt = performance.now();
       }
       toServer.add(buf, start, end);
       return;
@@ -400,26 +435,38 @@ export class PgRelay {
         this.hooks.resultEnd(code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined, this.rows);
         this.endResult();
         const head = this.queue.head;
-        if (head?.kind === Pending.Execute) this.finishExecute(this.queue.shift()!);
+        if (head?.kind === Pending.Execute) {
+          this.endRequest(head);
+          this.finishExecute(this.queue.shift()!);
+        }
         else if (head?.kind === Pending.Query && code !== BackendCode.PortalSuspended) head.results++;
         break;
       }
-      case BackendCode.ErrorResponse:
+      case BackendCode.ErrorResponse: {
         this.hooks.resultEnd(undefined, this.rows);
         this.endResult();
+        const head = this.queue.head;
+        if (head !== undefined && (head.kind === Pending.Query || head.kind === Pending.FunctionCall || head.kind === Pending.Execute)) {
+          head.sqlState ??= readErrorFields(buf, bodyStart, end).get('C');
+          if (head.kind === Pending.Execute) this.endRequest(head);
+        }
         this.queue.failBatch();
         if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
         break;
+      }
       case BackendCode.NoticeResponse:
         if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
         break;
-      case BackendCode.ReadyForQuery:
+      case BackendCode.ReadyForQuery: {
         this.status = readReadyStatus(buf, bodyStart);
+        const head = this.queue.head;
+        if (head !== undefined && (head.kind === Pending.Query || head.kind === Pending.FunctionCall)) this.endRequest(head);
         this.queue.shiftThroughReady();
         toClient.add(buf, frameStart, end);
         this.hooks.ready(this.status);
         this.emitReadyReplies(toClient);
         return;
+      }
       default:
         break; // notices, notifications, parameter status, copy responses: forwarded as they are
     }
@@ -480,6 +527,10 @@ export class PgRelay {
       cut.answered = true;
       this.hooks.resultEnd(undefined, this.rows);
       this.endResult();
+      // The rows the client got, without the one that started the cut.
+      cut.entry.rows = Math.min(cut.entry.rows, cut.entry.limit);
+      cut.entry.sqlState ??= cut.error?.code ?? '54000';
+      if (cut.entry.kind === Pending.Execute) this.endRequest(cut.entry);
       toClient.addOwn(errorFrame(cut.error ?? this.hooks.rowLimitExceeded(cut.entry.limit)));
       this.queue.failBatch();
       if (cut.entry.kind === Pending.Execute) this.finishExecute(cut.entry);

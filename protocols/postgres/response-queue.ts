@@ -30,6 +30,12 @@ export interface PendingEntry {
   context?: unknown;
   /** Results this request has completed so far (a simple Query string may hold several statements). */
   results: number;
+  /** `rows` when the request was queued (an Execute continues its portal's count). */
+  rowsBefore: number;
+  /** performance.now() when the request was queued. */
+  startedAt: number;
+  /** SQLSTATE of the error that ended it, once one did. */
+  sqlState?: string;
 }
 
 /** Requests the server answers with ReadyForQuery. */
@@ -47,12 +53,19 @@ export class ResponseQueue {
     return this.items[this.start];
   }
 
-  push(kind: PendingKind, name: string, limit = Infinity, rows = 0, context?: unknown): void {
-    this.items.push({ kind, name, limit, rows, context, results: 0 });
+  push(kind: PendingKind, name: string, limit = Infinity, rows = 0, context?: unknown): PendingEntry {
+    const entry: PendingEntry = { kind, name, limit, rows, context, results: 0, rowsBefore: rows, startedAt: 0 };
+    this.items.push(entry);
+    return entry;
   }
 
   pushReply(reply: Buffer): void {
-    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0, results: 0 });
+    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0, results: 0, rowsBefore: 0, startedAt: 0 });
+  }
+
+  /** The requests still queued, in order (for a session that ends with requests in flight). */
+  pending(): PendingEntry[] {
+    return this.items.slice(this.start);
   }
 
   shift(): PendingEntry | undefined {

@@ -3,7 +3,7 @@
 // else a session object may hold (token expiry, credentials) reaches the trail by accident.
 import type { VerifiedIdentity } from '../identity/types.js';
 import type { StatementInfo } from '../sql/analysis.js';
-import type { ClientInfo, SessionInfo, StatementDecision, StatementRequest } from '../session/types.js';
+import type { ClientInfo, SessionInfo, StatementDecision, StatementRequest, StatementRun } from '../session/types.js';
 import { isoNow } from './clock.js';
 import { NO_SESSION, type AuditEvent, type IdentityRecord } from './event.js';
 import { auditSqlText, type SqlRedactor } from './statement-text.js';
@@ -86,10 +86,19 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Analy
 }
 
 /**
- * One statement and its decision. Built on every statement: one object literal of a fixed
- * layout (absent members are `undefined`, which JSON leaves out), no spreads.
+ * One statement: a refusal when it is decided, a run when it ends (with rows, duration and the
+ * error's SQLSTATE). Built on every statement: one object literal of a fixed layout (absent
+ * members are `undefined`, which JSON leaves out), no spreads.
  */
-export function statementEvent(session: SessionInfo, n: number, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, by = who(session)): AuditEvent {
+export function statementEvent(
+  session: SessionInfo,
+  n: number,
+  req: StatementRequest,
+  decision: StatementDecision,
+  redact: SqlRedactor | false | undefined,
+  by = who(session),
+  run?: StatementRun,
+): AuditEvent {
   const text = auditSqlText(req.sql, session.client.protocol, redact, decision.shape);
   const allowed = decision.action === 'allow' ? decision : undefined;
   const denied = decision.action === 'deny' ? decision : undefined;
@@ -102,7 +111,7 @@ export function statementEvent(session: SessionInfo, n: number, req: StatementRe
     role: by.role,
     actor: by.actor,
     n,
-    via: req.via,
+    via: run?.execute ? 'execute' : req.via,
     name: req.name || undefined,
     sql: text.sql,
     redacted: text.redacted,
@@ -115,7 +124,10 @@ export function statementEvent(session: SessionInfo, n: number, req: StatementRe
     observed: allowed?.observed,
     rule: denied?.rule,
     reason: denied?.message,
-    sqlState: denied?.sqlState,
+    rows: run?.rows,
+    durationMs: run === undefined ? undefined : Math.round(run.durationMs * 1000) / 1000,
+    sqlState: denied?.sqlState ?? run?.sqlState,
+    interrupted: run?.interrupted,
   };
 }
 

@@ -5,10 +5,10 @@ import { ErrorCode } from '../../protocols/mysql/constants.js';
 import type { ColumnDefinition } from '../../protocols/mysql/column-definition.js';
 import type { ErrPacket } from '../../protocols/mysql/generic-packets.js';
 import type { MysqlRelayHooks, MysqlResultRefusal, MysqlRowRewriter, MysqlVerdict } from '../../protocols/mysql/relay.js';
+import type { MysqlRequestOutcome } from '../../protocols/mysql/relay-hooks.js';
 import { rewriteBinaryRow, rewriteTextRow } from '../../protocols/mysql/rows.js';
 import type { SessionPipeline } from '../session/pipeline.js';
-import type { ResultColumn, StatementDecision } from '../session/types.js';
-import type { StatementInfo } from '../sql/analysis.js';
+import type { ResultColumn, StatementContext, StatementDecision, StatementRequest } from '../session/types.js';
 import { denialErr } from './mysql-errors.js';
 import { isLoadLocal, parseKill, type MysqlSessionRegistry } from './mysql-sessions.js';
 
@@ -17,8 +17,6 @@ export interface ConnectionActions {
   idle(): void;
   quit(): void;
 }
-
-const ALLOW: MysqlVerdict = { allow: true };
 
 export class MysqlRelayAdapter implements MysqlRelayHooks {
   /** The last column layout and its conversion: a repeated result shape skips the work. */
@@ -35,13 +33,16 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
     if (isLoadLocal(sql)) {
       return refused({ errno: ErrorCode.NOT_ALLOWED_COMMAND, sqlState: '42000', message: 'sqlveil: LOAD DATA LOCAL INFILE is not allowed through the gateway (the client would send one of its files): load the file on the database server instead' });
     }
-    const d = this.pipeline.statement({ sql, via: via === 'prepare' ? 'prepare' : 'simple', name: '' });
-    if (d instanceof Promise) return d.then((x) => this.verdict(sql, via, x));
-    return this.verdict(sql, via, d);
+    const req: StatementRequest = { sql, via: via === 'prepare' ? 'prepare' : 'simple', name: '' };
+    const d = this.pipeline.statement(req);
+    if (d instanceof Promise) return d.then((x) => this.verdict(req, via, x));
+    return this.verdict(req, via, d);
   }
 
-  private verdict(sql: string, via: string, d: StatementDecision): MysqlVerdict {
+  /** An allowed statement carries its StatementContext through the relay, to be audited when each run ends. */
+  private verdict(req: StatementRequest, via: string, d: StatementDecision): MysqlVerdict {
     if (d.action === 'deny') return { allow: false, error: denialErr(d) };
+    const sql = req.sql;
     const kill = parseKill(sql);
     // A prepared KILL would run later, past the routing below: only a plain query may KILL.
     if (kill === 'refused' || (kill && via !== 'query')) {
@@ -52,15 +53,24 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
       const thread = target?.upstreamThreadId();
       if (!target || thread === undefined) return refused({ errno: ErrorCode.NO_SUCH_THREAD, sqlState: 'HY000', message: `Unknown thread id: ${kill.id}` });
       if (target.subject() !== this.pipeline.session.identity.subject) return refused({ errno: ErrorCode.KILL_DENIED, sqlState: 'HY000', message: `You are not owner of thread ${kill.id}` });
-      return { allow: true, replaceSql: `KILL ${kill.modifier}${kill.scope} ${thread}` };
+      return { allow: true, replaceSql: `KILL ${kill.modifier}${kill.scope} ${thread}`, context: this.pipeline.context(req, d) };
     }
-    if (d.maxRows === undefined && d.statements === undefined) return ALLOW;
-    return { allow: true, maxRows: d.maxRows, context: d.statements };
+    return { allow: true, maxRows: d.maxRows, context: this.pipeline.context(req, d) };
+  }
+
+  requestEnd(context: unknown, outcome: MysqlRequestOutcome): void {
+    this.pipeline.statementEnd(context as StatementContext, {
+      rows: outcome.rows,
+      durationMs: performance.now() - outcome.startedAt,
+      sqlState: outcome.sqlState,
+      execute: outcome.execute,
+      interrupted: outcome.interrupted,
+    });
   }
 
   columns(defs: ColumnDefinition[], format: 'text' | 'binary', context: unknown, index: number): MysqlRowRewriter | MysqlResultRefusal | undefined {
     const columns = this.columnsOf(defs, format);
-    const transform = this.pipeline.resultColumns(columns, (context as readonly StatementInfo[] | undefined)?.[index]);
+    const transform = this.pipeline.resultColumns(columns, (context as StatementContext | undefined)?.decision.statements?.[index]);
     if (!transform) return undefined;
     if ('action' in transform) return { refuse: denialErr(transform) };
     if (transform.columns.length === 0) return undefined;

@@ -24,7 +24,7 @@ import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
 import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
 import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
-import type { Denial, ResultColumn, SessionInfo, StatementDecision } from '../session/types.js';
+import type { Denial, ResultColumn, SessionInfo, StatementContext, StatementDecision, StatementRequest } from '../session/types.js';
 import type { StatementInfo } from '../sql/analysis.js';
 import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
@@ -310,13 +310,27 @@ export class PgClientConnection {
 
   private relayHooks(pipeline: SessionPipeline): RelayHooks {
     return {
-      statement: (sql, via, name) => toVerdict(pipeline.statement({ sql, via: via === 'simple' ? 'simple' : 'prepare', name })),
-      functionCall: () => {
-        const d = pipeline.statement({ sql: '', via: 'function-call', name: '' });
-        if (d instanceof Promise) return { allow: false, error: functionCallRefused };
-        return toVerdict(d) as StatementVerdict;
+      statement: (sql, via, name) => {
+        const req: StatementRequest = { sql, via: via === 'simple' ? 'simple' : 'prepare', name };
+        return toVerdict(pipeline, req, pipeline.statement(req));
       },
-      columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as readonly StatementInfo[] | undefined)?.[index]),
+      functionCall: () => {
+        const req: StatementRequest = { sql: '', via: 'function-call', name: '' };
+        const d = pipeline.statement(req);
+        if (d instanceof Promise) return { allow: false, error: functionCallRefused };
+        return toVerdict(pipeline, req, d) as StatementVerdict;
+      },
+      columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as StatementContext | undefined)?.decision.statements?.[index]),
+      requestEnd: (context, outcome) => {
+        if (context === undefined) return;
+        pipeline.statementEnd(context as StatementContext, {
+          rows: outcome.rows,
+          durationMs: performance.now() - outcome.startedAt,
+          sqlState: outcome.sqlState,
+          execute: outcome.execute,
+          interrupted: outcome.interrupted,
+        });
+      },
       resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
       serverMessage: (buf, bodyStart, end) => {
         const mask = pipeline.messageMasker();
@@ -404,16 +418,12 @@ function denialNotice(d: Denial): ErrorNotice {
   return { severity: 'ERROR', code: d.sqlState, message: d.message, hint: d.hint, detail: d.rule ? `rule: ${d.rule}` : undefined };
 }
 
-function toVerdict(d: StatementDecision | Promise<StatementDecision>): StatementVerdict | Promise<StatementVerdict> {
-  if (d instanceof Promise) return d.then((x) => toVerdict(x) as StatementVerdict);
-  if (d.action === 'allow') {
-    if (d.statements === undefined) return d.maxRows === undefined ? ALLOW_VERDICT : { allow: true, maxRows: d.maxRows };
-    return { allow: true, maxRows: d.maxRows, context: d.statements };
-  }
+/** An allowed statement carries its StatementContext through the relay, to be audited when each run ends. */
+function toVerdict(pipeline: SessionPipeline, req: StatementRequest, d: StatementDecision | Promise<StatementDecision>): StatementVerdict | Promise<StatementVerdict> {
+  if (d instanceof Promise) return d.then((x) => toVerdict(pipeline, req, x) as StatementVerdict);
+  if (d.action === 'allow') return { allow: true, maxRows: d.maxRows, context: pipeline.context(req, d) };
   return { allow: false, error: denialNotice(d) };
 }
-
-const ALLOW_VERDICT: StatementVerdict = { allow: true };
 
 function toColumns(fields: FieldDescription[]): ResultColumn[] {
   return fields.map((f) => ({

@@ -6,7 +6,7 @@ import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEven
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
-import { ALLOW, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementDecision, type StatementRequest } from './types.js';
+import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementContext, type StatementDecision, type StatementRequest, type StatementRun } from './types.js';
 
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
 export interface StatementGate {
@@ -57,6 +57,8 @@ export interface PipelineParts {
 
 export class SessionPipeline {
   private statements = 0;
+  /** Statement events written: refusals and runs. */
+  private audited = 0;
   private rows = 0;
   private ended = false;
   private readonly cells: ProtocolCells;
@@ -100,11 +102,25 @@ export class SessionPipeline {
     return (text) => results.maskMessage!(text);
   }
 
+  /** A refusal is audited now; an allowed statement when each of its runs ends (statementEnd). */
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
-    if (decision.action === 'allow') this.cells.allowed.value++;
-    else this.cells.denied.value++;
-    this.parts.audit.emit(statementEvent(this.session, this.statements, req, decision, this.parts.redact, this.who));
+    if (decision.action === 'allow') {
+      this.cells.allowed.value++;
+      return decision;
+    }
+    this.cells.denied.value++;
+    this.parts.audit.emit(statementEvent(this.session, ++this.audited, req, decision, this.parts.redact, this.who));
     return decision;
+  }
+
+  /** What the protocol code attaches to an allowed statement and hands back at the end of each run. */
+  context(request: StatementRequest, decision: Allowed): StatementContext {
+    return { request, decision };
+  }
+
+  /** One run of an allowed statement ended: audited with its rows, duration and outcome. */
+  statementEnd(context: StatementContext, run: StatementRun): void {
+    this.parts.audit.emit(statementEvent(this.session, ++this.audited, context.request, context.decision, this.parts.redact, this.who, run));
   }
 
   resultColumns(columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined {
@@ -140,6 +156,6 @@ export class SessionPipeline {
     if (this.ended) return;
     this.ended = true;
     this.cells.sessionsActive.value--;
-    this.parts.audit.emit(sessionEndEvent(this.session, reason, this.statements, this.rows));
+    this.parts.audit.emit(sessionEndEvent(this.session, reason, this.audited, this.rows));
   }
 }

@@ -88,3 +88,28 @@ export const ALLOW: StatementDecision = Object.freeze({ action: 'allow' });
 
 /** A refusal the session sends as an ordinary error. */
 export type Denial = Extract<StatementDecision, { action: 'deny' }>;
+
+export type Allowed = Extract<StatementDecision, { action: 'allow' }>;
+
+/**
+ * An allowed statement as the session hands it to the protocol code, which gives it back with
+ * the statement's result columns and when each run of it ends (a prepared statement runs once
+ * per execution), so the run is audited with its outcome.
+ */
+export interface StatementContext {
+  readonly request: StatementRequest;
+  readonly decision: Allowed;
+}
+
+/** How one run of an allowed statement ended. */
+export interface StatementRun {
+  /** Result rows sent to the client (all result sets of the run). */
+  rows: number;
+  durationMs: number;
+  /** The error's SQLSTATE, when the run ended in one (the server's, or the gateway's cut). */
+  sqlState?: string;
+  /** An execution of a prepared statement (else the run of the statement string itself). */
+  execute?: boolean;
+  /** The session ended before the run did: its outcome is unknown. */
+  interrupted?: boolean;
+}

@@ -50,6 +50,8 @@ describe('gateway audit on Kafka', () => {
     await client.connect();
     await client.query(`select 1 as ${nonce}_a`);
     await client.query(`select id as ${nonce}_b from clinic.patients where ssn = '900-11-0001' and 1 = 1 /* Ada */ limit 1`);
+    for (const v of [1, 2]) await client.query({ name: `p_${nonce}`, text: `select g as ${nonce}_p from generate_series(1, $1::int) g`, values: [v] });
+    await expect(client.query(`select 1/0 as ${nonce}_e`)).rejects.toThrow(/division by zero/);
     await expect(client.query(`drop table clinic.clinics, ${nonce}_c`)).rejects.toThrow(/sqlveil/);
     await client.end();
     const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
@@ -60,24 +62,30 @@ describe('gateway audit on Kafka', () => {
     const records: StoredRecord[] = [];
     await readKafkaRecords({ brokers: broker.brokers, topicPrefix: prefix }, (r) => records.push(r));
     const mine = records.filter((r) => r.raw.includes(nonce)).map((r) => ({ r, e: JSON.parse(r.raw) as Record<string, unknown> }));
-    expect(mine.map(({ e }) => [e.type, e.decision, e.subject, e.actor])).toEqual([
-      ['statement', 'allow', 'agent-1', 'planner-bot'],
-      ['statement', 'allow', 'agent-1', 'planner-bot'],
-      ['statement', 'deny', 'agent-1', 'planner-bot'],
+    // Allowed statements are recorded when each run ends (a prepared statement per execution), with rows, duration and SQLSTATE.
+    expect(mine.map(({ e }) => [e.type, e.decision, e.subject, e.actor, e.via, e.rows, e.sqlState])).toEqual([
+      ['statement', 'allow', 'agent-1', 'planner-bot', 'simple', 1, undefined],
+      ['statement', 'allow', 'agent-1', 'planner-bot', 'simple', 1, undefined],
+      ['statement', 'allow', 'agent-1', 'planner-bot', 'execute', 1, undefined],
+      ['statement', 'allow', 'agent-1', 'planner-bot', 'execute', 2, undefined],
+      ['statement', 'allow', 'agent-1', 'planner-bot', 'simple', 0, '22012'],
+      ['statement', 'deny', 'agent-1', 'planner-bot', 'simple', undefined, '42501'],
     ]);
+    expect(mine.slice(0, 5).every(({ e }) => typeof e.durationMs === 'number' && e.durationMs >= 0)).toBe(true);
+    expect(mine[2]!.e.name).toBe(`p_${nonce}`);
     expect(mine.every(({ r }) => r.stream.startsWith(`${prefix}.audit.statements/`))).toBe(true);
     expect(mine[1]!.e.sql).toBe(`select id as ${nonce}_b from clinic.patients where ssn = ? and ? = ? /* ? */ limit ?`);
     expect(mine[1]!.e.tables).toEqual(['clinic.patients']);
-    expect(mine[2]!.e).toMatchObject({ rule: expect.any(String) as string, sqlState: expect.any(String) as string });
+    expect(mine[5]!.e).toMatchObject({ rule: expect.any(String) as string, sqlState: expect.any(String) as string });
     expect(records.some((r) => r.raw.includes('900-11-0001'))).toBe(false);
 
-    // This instance's chain: session.start, 3 statements, session.end, and a final signed checkpoint.
+    // This instance's chain: session.start, 6 statements, session.end, and a final signed checkpoint.
     const instance = mine[0]!.e.instance as string;
     const verifier = new ChainVerifier();
     for (const r of records) verifier.add(r);
     const report = await verifier.finish(loadVerifyKey(join(keyDir, 'audit-signing.pub.pem')));
     expect(report.findings).toEqual([]);
-    expect(report.events).toBe(5);
+    expect(report.events).toBe(8);
     expect(report.signedCheckpoints).toBeGreaterThanOrEqual(1);
     const session = records.map((r) => JSON.parse(r.raw) as Record<string, unknown>).find((e) => e.instance === instance && e.type === 'session.start')!;
     expect(session).toMatchObject({ identity: { subject: 'agent-1', groups: ['agents'], role: 'agent', actor: { subject: 'planner-bot' } }, client: { protocol: 'postgres', database: PG.database } });

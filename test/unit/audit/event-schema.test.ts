@@ -12,6 +12,7 @@ import { GatewayMetrics } from '../../../src/admin/metrics.js';
 import { SessionPipeline, passThroughResults } from '../../../src/session/pipeline.js';
 import type { SessionInfo } from '../../../src/session/types.js';
 import { MemoryTransport } from './helpers.js';
+import { runStatement } from './helpers.js';
 
 const schemaFile = fileURLToPath(new URL('../../../rules/audit-event.schema.json', import.meta.url));
 const Ajv = AjvModule.default;
@@ -41,8 +42,8 @@ describe('rules/audit-event.schema.json', () => {
           : { action: 'deny' as const, sqlState: '42501', rule: 'block.kinds', message: 'sqlveil: drop is not allowed' },
     };
     const pipeline = new SessionPipeline(session, { gate, results: passThroughResults, audit: trail, metrics: new GatewayMetrics() });
-    await pipeline.statement({ sql: "select * from clinic.patients where ssn = '900-11-0001' and id = 42", via: 'simple', name: '' });
-    await pipeline.statement({ sql: 'drop table clinic.clinics', via: 'simple', name: '' });
+    await runStatement(pipeline, { sql: "select * from clinic.patients where ssn = '900-11-0001' and id = 42", via: 'simple', name: '' });
+    await runStatement(pipeline, { sql: 'drop table clinic.clinics', via: 'simple', name: '' });
     pipeline.rowLimitExceeded(10);
     pipeline.resultEnd(10);
     pipeline.end('client closed');

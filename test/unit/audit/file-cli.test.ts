@@ -1,3 +1,4 @@
+import { runStatement } from './helpers.js';
 // The JSON-lines fallback end to end: the trail writes chained events to the file, and
 // `audit verify --file` and `sessions list|show|export --file` read it.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,11 +52,11 @@ beforeAll(async () => {
   const metrics = new GatewayMetrics();
   const gate = { decide: (_s: SessionInfo, r: { sql: string }) => (/drop/i.test(r.sql) ? { action: 'deny' as const, sqlState: '42501', rule: 'block.kinds', message: 'sqlveil: DDL is not allowed' } : { action: 'allow' as const }) };
   const agent = new SessionPipeline(sessionOf('ses_agent', 'agent-1', 'agent'), { gate, results: passThroughResults, audit: sink, metrics });
-  await agent.statement({ sql: "select * from clinic.patients where full_name = 'Ada Quintero'", via: 'simple', name: '' });
-  await agent.statement({ sql: 'drop table clinic.clinics', via: 'simple', name: '' });
+  await runStatement(agent, { sql: "select * from clinic.patients where full_name = 'Ada Quintero'", via: 'simple', name: '' });
+  await runStatement(agent, { sql: 'drop table clinic.clinics', via: 'simple', name: '' });
   agent.end('client closed');
   const dba = new SessionPipeline(sessionOf('ses_dba', 'dba-1', 'dba'), { gate, results: passThroughResults, audit: sink, metrics });
-  await dba.statement({ sql: 'select 1', via: 'simple', name: '' });
+  await runStatement(dba, { sql: 'select 1', via: 'simple', name: '' });
   dba.end('client closed');
   await sink.close();
 });

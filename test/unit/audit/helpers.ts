@@ -1,4 +1,6 @@
 // Small chains of audit events for tests: made in memory, turned into file-like records.
+import type { SessionPipeline } from '../../../src/session/pipeline.js';
+import type { StatementDecision, StatementRequest, StatementRun } from '../../../src/session/types.js';
 import { AuditChain } from '../../../src/audit/chain.js';
 import { makeCheckpoint } from '../../../src/audit/checkpoint.js';
 import type { CheckpointEvent, ChainedEvent, StoredEvent } from '../../../src/audit/event.js';
@@ -50,4 +52,11 @@ export class MemoryTransport implements AuditTransport {
     return { transport: 'memory', state: 'ok', writable: true, queueDepth: 0, spoolBytes: 0, lagMs: 0, sent: this.written.length, failed: 0, dropped: 0 };
   }
   async close(): Promise<void> {}
+}
+
+/** What protocol code does with a statement: decide, and for an allowed one report the end of its run. */
+export async function runStatement(pipeline: SessionPipeline, req: StatementRequest, run: StatementRun = { rows: 1, durationMs: 0.4 }): Promise<StatementDecision> {
+  const decision = await pipeline.statement(req);
+  if (decision.action === 'allow') pipeline.statementEnd(pipeline.context(req, decision), run);
+  return decision;
 }

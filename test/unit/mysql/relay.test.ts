@@ -55,12 +55,14 @@ interface Calls {
   resultEnds: number[];
   idle: number;
   kills: number;
+  /** Runs reported ended: context, rows, SQLSTATE, interrupted. */
+  ends: { context: unknown; rows: number; sqlState: string | undefined; interrupted: boolean }[];
 }
 
 function setup(opts: { deprecateEof: boolean; verdict?: (sql: string) => MysqlVerdict | Promise<MysqlVerdict>; rewrite?: boolean; killDelay?: Promise<void> }) {
   const client = new FakeSocket();
   const server = new FakeSocket();
-  const calls: Calls = { statements: [], columns: [], resultEnds: [], idle: 0, kills: 0 };
+  const calls: Calls = { statements: [], columns: [], resultEnds: [], idle: 0, kills: 0, ends: [] };
   const hooks: MysqlRelayHooks = {
     statement: (sql) => {
       calls.statements.push(sql);
@@ -72,6 +74,7 @@ function setup(opts: { deprecateEof: boolean; verdict?: (sql: string) => MysqlVe
       return { rewrite: () => Buffer.from([3, 0x2a, 0x2a, 0x2a]) };
     },
     resultEnd: (rows) => calls.resultEnds.push(rows),
+    requestEnd: (context, o) => calls.ends.push({ context, rows: o.rows, sqlState: o.sqlState, interrupted: o.interrupted }),
     idle: () => calls.idle++,
     rowLimitExceeded: (limit) => ({ errno: 1104, sqlState: '54000', message: `cut at ${limit}` }),
     killQuery: () => {
@@ -141,6 +144,22 @@ describe('MySQL relay', () => {
     expect(t.client.take().equals(response)).toBe(true);
     expect(t.calls.resultEnds).toEqual([1, 2]);
     expect(t.calls.idle).toBe(1);
+  });
+
+  it('reports the end of each run with its rows and the SQLSTATE of an ERR; a run cut short by stop() as interrupted', () => {
+    const ctx = { statement: 'q' };
+    const t = setup({ deprecateEof: true, verdict: () => ({ allow: true, context: ctx }) });
+    t.client.feed(query('select 1; select 2'));
+    t.server.feed(Buffer.concat([pkt(1, (x) => x.lenenc(1)), colDef(2, 'a'), textRow(3, '1'), okEnd(4, 0x0a), pkt(5, (x) => x.lenenc(1)), colDef(6, 'b'), textRow(7, '2'), textRow(8, '3'), okEnd(9, 0x02)]));
+    t.client.feed(query('select nope'));
+    t.server.feed(pkt(1, (x) => x.int1(0xff).int2(1054).string('#42S22Unknown column')));
+    t.client.feed(query('select sleep(10)'));
+    t.relay.stop();
+    expect(t.calls.ends).toEqual([
+      { context: ctx, rows: 3, sqlState: undefined, interrupted: false },
+      { context: ctx, rows: 0, sqlState: '42S22', interrupted: false },
+      { context: ctx, rows: 0, sqlState: undefined, interrupted: true },
+    ]);
   });
 
   it('holds pipelined commands until the response in flight is complete', () => {
