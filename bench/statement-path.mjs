@@ -1,7 +1,7 @@
 // The per-statement cost of the gateway's session pipeline, without sockets: analysis, policy,
-// masking admission and result planning, and the audit event, for a pgbench -S statement with
-// a fresh literal each time (the shape cache hits, as on a real connection). Run after
-// `npm run build`:  node bench/statement-path.mjs [iterations]
+// masking admission and result planning, and the audit event written at the end of the run, for
+// a pgbench -S statement with a fresh literal each time (the shape cache hits, as on a real
+// connection). Run after `npm run build`:  node bench/statement-path.mjs [iterations]
 import { loadConfigFile } from '../dist/src/policy/config/load.js';
 import { PolicyStore } from '../dist/src/policy/policy-store.js';
 import { PolicyGate } from '../dist/src/session/policy-gate.js';
@@ -46,10 +46,13 @@ function run(role, n) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const sql = `SELECT abalance FROM pgbench_accounts WHERE aid = ${(i * 7919) % 1000000};`;
-    const d = pipeline.statement({ sql, via: 'simple', name: '' });
+    const req = { sql, via: 'simple', name: '' };
+    const d = pipeline.statement(req);
     if (d.action !== 'allow') throw new Error(`${role}: ${d.message}`);
+    const context = pipeline.context(req, d);
     pipeline.resultColumns(columns, d.statements?.[0]);
     pipeline.resultEnd(1);
+    pipeline.statementEnd(context, { rows: 1, durationMs: 0.1 });
   }
   return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }

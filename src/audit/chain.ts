@@ -41,9 +41,13 @@ export class AuditChain {
    * statement path, and nothing is re-ordered or re-encoded to hash or to verify it.
    */
   serialize(event: AuditEvent): string {
+    return this.serializeMembers(JSON.stringify(event).slice(1, -1));
+  }
+
+  /** serialize() of an event given as its JSON members without braces. */
+  serializeMembers(members: string): string {
     const seq = this.seq + 1;
-    const members = JSON.stringify(event);
-    const body = `{"v":${AUDIT_EVENT_VERSION},${members.slice(1, -1)},"instance":${this.instanceJson},"seq":${seq},"prevHash":"${this.head}"}`;
+    const body = `{"v":${AUDIT_EVENT_VERSION},${members},"instance":${this.instanceJson},"seq":${seq},"prevHash":"${this.head}"}`;
     const hash = sha256Hex(body);
     this.seq = seq;
     this.head = hash;

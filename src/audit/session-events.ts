@@ -3,7 +3,7 @@
 // else a session object may hold (token expiry, credentials) reaches the trail by accident.
 import type { VerifiedIdentity } from '../identity/types.js';
 import type { StatementInfo } from '../sql/analysis.js';
-import type { ClientInfo, SessionInfo, StatementDecision, StatementRequest, StatementRun } from '../session/types.js';
+import type { ClientInfo, SessionInfo, StatementContext, StatementDecision, StatementRequest, StatementRun } from '../session/types.js';
 import { isoNow } from './clock.js';
 import { NO_SESSION, type AuditEvent, type IdentityRecord } from './event.js';
 import { auditSqlText, type SqlRedactor } from './statement-text.js';
@@ -125,10 +125,69 @@ export function statementEvent(
     rule: denied?.rule,
     reason: denied?.message,
     rows: run?.rows,
-    durationMs: run === undefined ? undefined : Math.round(run.durationMs * 1000) / 1000,
+    durationMs: run === undefined ? undefined : roundMs(run.durationMs),
     sqlState: denied?.sqlState ?? run?.sqlState,
     interrupted: run?.interrupted,
   };
+}
+
+/**
+ * The JSON members of a run's statement event, the same as JSON.stringify(statementEvent(...))
+ * without its braces, built from text cached per session and per statement context: a prepared
+ * statement executed many times is redacted and serialized once, and each run adds only its
+ * time, number and outcome. For AuditSink.emitMembers.
+ */
+export class StatementEventText {
+  private readonly head: string;
+  private readonly who: string;
+  private readonly byContext = new WeakMap<StatementContext, string>();
+
+  constructor(
+    private readonly session: SessionInfo,
+    by: ReturnType<typeof who>,
+    private readonly redact: SqlRedactor | false | undefined,
+  ) {
+    this.head = `"type":"statement","session":${JSON.stringify(session.id)}`;
+    this.who = `,"subject":${JSON.stringify(by.subject)},"role":${JSON.stringify(by.role)}${by.actor === undefined ? '' : `,"actor":${JSON.stringify(by.actor)}`}`;
+  }
+
+  run(n: number, context: StatementContext, run: StatementRun): string {
+    // A statement string runs once; a prepared statement once per execution: only that is worth keeping.
+    let fixed = run.execute ? this.byContext.get(context) : undefined;
+    if (fixed === undefined) {
+      fixed = this.fixed(context, run.execute === true);
+      if (run.execute) this.byContext.set(context, fixed);
+    }
+    let out = `${this.head},"at":"${isoNow()}"${this.who},"n":${n}${fixed},"rows":${run.rows},"durationMs":${roundMs(run.durationMs)}`;
+    if (run.sqlState !== undefined) out += `,"sqlState":${JSON.stringify(run.sqlState)}`;
+    if (run.interrupted) out += ',"interrupted":true';
+    return out;
+  }
+
+  /** The members every run of this statement shares, from `via` to `observed`, with a leading comma. */
+  private fixed(context: StatementContext, execute: boolean): string {
+    const { request: req, decision } = context;
+    const text = auditSqlText(req.sql, this.session.client.protocol, this.redact, decision.shape);
+    const analysed = analysisFields(decision.statements);
+    const members = JSON.stringify({
+      via: execute ? 'execute' : req.via,
+      name: req.name || undefined,
+      sql: text.sql,
+      redacted: text.redacted,
+      sqlLength: text.sqlLength,
+      fingerprint: text.fingerprint,
+      decision: decision.action,
+      kind: analysed?.kind,
+      tables: analysed?.tables,
+      maxRows: decision.maxRows,
+      observed: decision.observed,
+    });
+    return `,${members.slice(1, -1)}`;
+  }
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /**

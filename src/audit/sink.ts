@@ -26,6 +26,11 @@ export interface AuditHealth {
 export interface AuditSink {
   /** Synchronous: never waits for a broker or a disk on the statement path. */
   emit(event: AuditEvent): void;
+  /**
+   * emit() of an event given as its JSON members without braces (`"type":...,"session":...,`
+   * first): for the hottest event, made from cached text. Sinks without it get emit().
+   */
+  emitMembers?(type: string, session: string, members: string): void;
   /** Whether statements may run: false means "audit trail unavailable", refuse until it recovers. */
   writable(): boolean;
   health(): AuditHealth;

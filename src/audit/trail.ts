@@ -61,6 +61,11 @@ export class AuditTrail implements AuditSink {
     this.transport.write({ type: event.type, session: event.session, instance: this.chain.instance, json });
   }
 
+  emitMembers(type: string, session: string, members: string): void {
+    const json = this.chain.serializeMembers(members);
+    this.transport.write({ type, session, instance: this.chain.instance, json });
+  }
+
   writable(): boolean {
     return this.transport.writable();
   }

@@ -2,7 +2,7 @@
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
 import { AUDIT_UNAVAILABLE_MESSAGE, type AuditSink } from '../audit/sink.js';
-import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, who } from '../audit/session-events.js';
+import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, StatementEventText, who } from '../audit/session-events.js';
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
@@ -64,6 +64,7 @@ export class SessionPipeline {
   private readonly cells: ProtocolCells;
   /** Who, on every event of the session (computed once). */
   private readonly who: ReturnType<typeof who>;
+  private readonly eventText: StatementEventText;
   /** The masking transform of the result streaming now, reported at its end. */
   private reporting: ReportingTransform | undefined;
 
@@ -73,6 +74,7 @@ export class SessionPipeline {
   ) {
     this.cells = parts.metrics.forProtocol(session.client.protocol);
     this.who = who(session);
+    this.eventText = new StatementEventText(session, this.who, parts.redact);
     this.cells.sessionsTotal.value++;
     this.cells.sessionsActive.value++;
     parts.audit.emit(sessionStartEvent(session));
@@ -120,7 +122,9 @@ export class SessionPipeline {
 
   /** One run of an allowed statement ended: audited with its rows, duration and outcome. */
   statementEnd(context: StatementContext, run: StatementRun): void {
-    this.parts.audit.emit(statementEvent(this.session, ++this.audited, context.request, context.decision, this.parts.redact, this.who, run));
+    const audit = this.parts.audit;
+    if (audit.emitMembers) audit.emitMembers('statement', this.session.id, this.eventText.run(++this.audited, context, run));
+    else audit.emit(statementEvent(this.session, ++this.audited, context.request, context.decision, this.parts.redact, this.who, run));
   }
 
   resultColumns(columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined {
