@@ -13,6 +13,7 @@ import { JsonLinesTransport } from '../dist/src/audit/file-transport.js';
 import { createPgAnalyzer } from '../dist/src/sql/pg-analyzer.js';
 import { createMysqlAnalyzer } from '../dist/src/sql/mysql-analyzer.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,7 +53,7 @@ function run(role, n) {
     const context = pipeline.context(req, d);
     pipeline.resultColumns(columns, d.statements?.[0]);
     pipeline.resultEnd(1);
-    pipeline.statementEnd(context, { rows: 1, durationMs: 0.1 });
+    pipeline.statementEnd(context, { rows: 1, startedAt: performance.now(), sqlState: undefined, execute: false, interrupted: false });
   }
   return Number(process.hrtime.bigint() - t0) / 1000 / n;
 }

@@ -313,8 +313,11 @@ export class MysqlRelay {
   }
 
   private forward(r: PacketReader, e: Expect): void {
+    // An ERR ends the response: its SQLSTATE goes to the run's audit event, kept or not.
+    const err = r.first === Header.ERR ? readErr(r.buf, r.start, r.end) : undefined;
+    if (err) e.sqlState ??= err.sqlState;
     if (e.discard) return;
-    if (r.first === Header.ERR && this.hooks.serverError && this.forwardErr(r)) {
+    if (err && this.hooks.serverError && this.forwardErr(r, err)) {
       e.clientSeq = r.lastSeq;
       return;
     }
@@ -323,8 +326,8 @@ export class MysqlRelay {
   }
 
   /** An ERR from the server, rewritten when the session asks (same sequence id); true when sent here. */
-  private forwardErr(r: PacketReader): boolean {
-    const rewritten = this.hooks.serverError!(readErr(r.buf, r.start, r.end));
+  private forwardErr(r: PacketReader, err: ErrPacket): boolean {
+    const rewritten = this.hooks.serverError!(err);
     if (!rewritten) return false;
     writeErr(this.writer, r.seq, rewritten);
     this.toClient.addOwn(this.writer.take());
@@ -381,12 +384,10 @@ export class MysqlRelay {
   private firstPacket(r: PacketReader, e: Expect, head: number): void {
     const { buf, start, end } = r;
     if (e.kind === 'single') {
-      if (head === Header.ERR) e.sqlState ??= readErr(buf, start, end).sqlState;
       this.forward(r, e);
       return this.done(e);
     }
     if (head === Header.ERR) {
-      e.sqlState ??= readErr(buf, start, end).sqlState;
       this.forward(r, e);
       return this.done(e);
     }
@@ -466,7 +467,6 @@ export class MysqlRelay {
     const { buf, start, end } = r;
     if (head === Header.ERR || isEndOfRows(buf, start, end)) {
       const status = head === Header.ERR ? 0 : endStatus(buf, start, end, this.options.deprecateEof);
-      if (head === Header.ERR) e.sqlState ??= readErr(buf, start, end).sqlState;
       if (!e.discard) {
         this.hooks.resultEnd(e.rows);
         e.totalRows += e.rows;

@@ -70,7 +70,7 @@ export interface RelayHooks {
   resultEnd(tag: string | undefined, rows: number): void;
   /** The server is ready for the next query. */
   ready(status: TransactionStatus): void;
-  /** A run ended: a Query string (at ReadyForQuery), or an Execute; `context` is the statement's verdict context. */
+  /** A run ended: a Query string (at ReadyForQuery), or an Execute; `context` is the statement's verdict context (runs without one are not reported). */
   requestEnd(context: unknown, outcome: RequestOutcome): void;
   /** The error a client gets when a result is cut at its row limit. */
   rowLimitExceeded(limit: number): ErrorNotice;
@@ -167,7 +167,7 @@ export class PgRelay {
   }
 
   private endRequest(entry: PendingEntry, interrupted = false): void {
-    if (entry.startedAt === 0) return; // already reported
+    if (entry.startedAt === 0 || entry.context === undefined) return; // already reported, or nothing to report to
     const startedAt = entry.startedAt;
     entry.startedAt = 0;
     this.hooks.requestEnd(entry.context, {

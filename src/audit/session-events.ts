@@ -2,6 +2,7 @@
 // connection code hand to the sink. Identity and client fields are copied explicitly so nothing
 // else a session object may hold (token expiry, credentials) reaches the trail by accident.
 import type { VerifiedIdentity } from '../identity/types.js';
+import type { WireProtocol } from '../policy/config/types.js';
 import type { StatementInfo } from '../sql/analysis.js';
 import type { ClientInfo, SessionInfo, StatementContext, StatementDecision, StatementRequest, StatementRun } from '../session/types.js';
 import { isoNow } from './clock.js';
@@ -86,32 +87,15 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Analy
 }
 
 /**
- * One statement: a refusal when it is decided, a run when it ends (with rows, duration and the
- * error's SQLSTATE). Built on every statement: one object literal of a fixed layout (absent
- * members are `undefined`, which JSON leaves out), no spreads.
+ * The members of a statement event that say what the statement was and what was decided, in
+ * event order (`via` to `observed`); absent ones are `undefined`, which JSON leaves out.
  */
-export function statementEvent(
-  session: SessionInfo,
-  n: number,
-  req: StatementRequest,
-  decision: StatementDecision,
-  redact: SqlRedactor | false | undefined,
-  by = who(session),
-  run?: StatementRun,
-): AuditEvent {
-  const text = auditSqlText(req.sql, session.client.protocol, redact, decision.shape);
+function statementMembers(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, execute: boolean) {
+  const text = auditSqlText(req.sql, protocol, redact, decision.shape);
   const allowed = decision.action === 'allow' ? decision : undefined;
-  const denied = decision.action === 'deny' ? decision : undefined;
   const analysed = analysisFields(allowed?.statements);
   return {
-    type: 'statement',
-    session: session.id,
-    at: isoNow(),
-    subject: by.subject,
-    role: by.role,
-    actor: by.actor,
-    n,
-    via: run?.execute ? 'execute' : req.via,
+    via: execute ? 'execute' : req.via,
     name: req.name || undefined,
     sql: text.sql,
     redacted: text.redacted,
@@ -122,6 +106,33 @@ export function statementEvent(
     tables: analysed?.tables,
     maxRows: allowed?.maxRows,
     observed: allowed?.observed,
+  };
+}
+
+/**
+ * One statement: a refusal when it is decided, a run when it ends (with rows, duration and the
+ * error's SQLSTATE). The pipeline writes runs through StatementEventText when the sink takes
+ * JSON members; this object form serves refusals and other sinks.
+ */
+export function statementEvent(
+  session: SessionInfo,
+  n: number,
+  req: StatementRequest,
+  decision: StatementDecision,
+  redact: SqlRedactor | false | undefined,
+  by = who(session),
+  run?: StatementRun,
+): AuditEvent {
+  const denied = decision.action === 'deny' ? decision : undefined;
+  return {
+    type: 'statement',
+    session: session.id,
+    at: isoNow(),
+    subject: by.subject,
+    role: by.role,
+    actor: by.actor,
+    n,
+    ...statementMembers(session.client.protocol, req, decision, redact, run?.execute === true),
     rule: denied?.rule,
     reason: denied?.message,
     rows: run?.rows,
@@ -153,36 +164,16 @@ export class StatementEventText {
 
   run(n: number, context: StatementContext, run: StatementRun): string {
     // A statement string runs once; a prepared statement once per execution: only that is worth keeping.
-    let fixed = run.execute ? this.byContext.get(context) : undefined;
+    const execute = run.execute === true;
+    let fixed = execute ? this.byContext.get(context) : undefined;
     if (fixed === undefined) {
-      fixed = this.fixed(context, run.execute === true);
-      if (run.execute) this.byContext.set(context, fixed);
+      fixed = `,${JSON.stringify(statementMembers(this.session.client.protocol, context.request, context.decision, this.redact, execute)).slice(1, -1)}`;
+      if (execute) this.byContext.set(context, fixed);
     }
     let out = `${this.head},"at":"${isoNow()}"${this.who},"n":${n}${fixed},"rows":${run.rows},"durationMs":${roundMs(run.durationMs)}`;
     if (run.sqlState !== undefined) out += `,"sqlState":${JSON.stringify(run.sqlState)}`;
     if (run.interrupted) out += ',"interrupted":true';
     return out;
-  }
-
-  /** The members every run of this statement shares, from `via` to `observed`, with a leading comma. */
-  private fixed(context: StatementContext, execute: boolean): string {
-    const { request: req, decision } = context;
-    const text = auditSqlText(req.sql, this.session.client.protocol, this.redact, decision.shape);
-    const analysed = analysisFields(decision.statements);
-    const members = JSON.stringify({
-      via: execute ? 'execute' : req.via,
-      name: req.name || undefined,
-      sql: text.sql,
-      redacted: text.redacted,
-      sqlLength: text.sqlLength,
-      fingerprint: text.fingerprint,
-      decision: decision.action,
-      kind: analysed?.kind,
-      tables: analysed?.tables,
-      maxRows: decision.maxRows,
-      observed: decision.observed,
-    });
-    return `,${members.slice(1, -1)}`;
   }
 }
 

@@ -59,13 +59,7 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
   }
 
   requestEnd(context: unknown, outcome: MysqlRequestOutcome): void {
-    this.pipeline.statementEnd(context as StatementContext, {
-      rows: outcome.rows,
-      durationMs: performance.now() - outcome.startedAt,
-      sqlState: outcome.sqlState,
-      execute: outcome.execute,
-      interrupted: outcome.interrupted,
-    });
+    this.pipeline.statementEnd(context as StatementContext, outcome);
   }
 
   columns(defs: ColumnDefinition[], format: 'text' | 'binary', context: unknown, index: number): MysqlRowRewriter | MysqlResultRefusal | undefined {

@@ -321,16 +321,7 @@ export class PgClientConnection {
         return toVerdict(pipeline, req, d) as StatementVerdict;
       },
       columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as StatementContext | undefined)?.decision.statements?.[index]),
-      requestEnd: (context, outcome) => {
-        if (context === undefined) return;
-        pipeline.statementEnd(context as StatementContext, {
-          rows: outcome.rows,
-          durationMs: performance.now() - outcome.startedAt,
-          sqlState: outcome.sqlState,
-          execute: outcome.execute,
-          interrupted: outcome.interrupted,
-        });
-      },
+      requestEnd: (context, outcome) => pipeline.statementEnd(context as StatementContext, outcome),
       resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
       serverMessage: (buf, bodyStart, end) => {
         const mask = pipeline.messageMasker();

@@ -6,7 +6,7 @@ import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEven
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
-import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementContext, type StatementDecision, type StatementRequest, type StatementRun } from './types.js';
+import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementContext, type StatementDecision, type RunOutcome, type StatementRequest, type StatementRun } from './types.js';
 
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
 export interface StatementGate {
@@ -121,7 +121,14 @@ export class SessionPipeline {
   }
 
   /** One run of an allowed statement ended: audited with its rows, duration and outcome. */
-  statementEnd(context: StatementContext, run: StatementRun): void {
+  statementEnd(context: StatementContext, outcome: RunOutcome): void {
+    const run: StatementRun = {
+      rows: outcome.rows,
+      durationMs: performance.now() - outcome.startedAt,
+      sqlState: outcome.sqlState,
+      execute: outcome.execute,
+      interrupted: outcome.interrupted,
+    };
     const audit = this.parts.audit;
     if (audit.emitMembers) audit.emitMembers('statement', this.session.id, this.eventText.run(++this.audited, context, run));
     else audit.emit(statementEvent(this.session, ++this.audited, context.request, context.decision, this.parts.redact, this.who, run));

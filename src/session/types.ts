@@ -101,7 +101,21 @@ export interface StatementContext {
   readonly decision: Allowed;
 }
 
-/** How one run of an allowed statement ended. */
+/** How one run of an allowed statement ended, as the protocol code reports it. */
+export interface RunOutcome {
+  /** Result rows sent to the client (all result sets of the run). */
+  rows: number;
+  /** performance.now() when the request reached the gateway. */
+  startedAt: number;
+  /** The error's SQLSTATE, when the run ended in one. */
+  sqlState: string | undefined;
+  /** An execution of a prepared statement. */
+  execute: boolean;
+  /** The session ended before the run did. */
+  interrupted: boolean;
+}
+
+/** How one run of an allowed statement ended, as its audit event says. */
 export interface StatementRun {
   /** Result rows sent to the client (all result sets of the run). */
   rows: number;

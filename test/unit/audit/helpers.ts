@@ -1,6 +1,6 @@
 // Small chains of audit events for tests: made in memory, turned into file-like records.
 import type { SessionPipeline } from '../../../src/session/pipeline.js';
-import type { StatementDecision, StatementRequest, StatementRun } from '../../../src/session/types.js';
+import type { RunOutcome, StatementDecision, StatementRequest } from '../../../src/session/types.js';
 import { AuditChain } from '../../../src/audit/chain.js';
 import { makeCheckpoint } from '../../../src/audit/checkpoint.js';
 import type { CheckpointEvent, ChainedEvent, StoredEvent } from '../../../src/audit/event.js';
@@ -55,8 +55,9 @@ export class MemoryTransport implements AuditTransport {
 }
 
 /** What protocol code does with a statement: decide, and for an allowed one report the end of its run. */
-export async function runStatement(pipeline: SessionPipeline, req: StatementRequest, run: StatementRun = { rows: 1, durationMs: 0.4 }): Promise<StatementDecision> {
+export async function runStatement(pipeline: SessionPipeline, req: StatementRequest): Promise<StatementDecision> {
   const decision = await pipeline.statement(req);
+  const run: RunOutcome = { rows: 1, startedAt: performance.now() - 0.4, sqlState: undefined, execute: false, interrupted: false };
   if (decision.action === 'allow') pipeline.statementEnd(pipeline.context(req, decision), run);
   return decision;
 }
