@@ -1,6 +1,8 @@
 // mysql2 through sqlveil: text and binary protocol, streaming, multiple statements, denials
 // that leave the session usable, export limits cut on the stream, and what is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import mysql from 'mysql2/promise';
 import type { Connection as CoreConnection } from 'mysql2';
 import { ALLOW, type SessionInfo } from '../../src/session/types.js';
@@ -197,5 +199,30 @@ describe('mysql2 through sqlveil', () => {
     } finally {
       await c.end();
     }
+  });
+
+  it('audits each run when it ends: rows of every result set, each execution of a prepared statement, the SQLSTATE of an error', async () => {
+    const nonce = `a${Date.now().toString(36)}`;
+    const c = await connect(dba, 'dba-1');
+    try {
+      await c.query(`select id as ${nonce}_q from clinics order by id`);
+      for (const id of [1, 2]) await c.execute(`select name as ${nonce}_x from clinics where id <= ?`, [id]);
+      await expect(c.query(`select ${nonce}_missing from clinics`)).rejects.toThrow(/Unknown column/);
+    } finally {
+      await c.end();
+    }
+    const mine = () =>
+      readFileSync(join(gw.dir, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((e) => e.type === 'statement' && String(e.sql).includes(nonce));
+    await vi.waitFor(() => expect(mine()).toHaveLength(4), { timeout: 5000 });
+    expect(mine().map((e) => [e.via, e.rows, e.sqlState, typeof e.durationMs])).toEqual([
+      ['simple', 2, undefined, 'number'],
+      ['execute', 1, undefined, 'number'],
+      ['execute', 2, undefined, 'number'],
+      ['simple', 0, '42S22', 'number'],
+    ]);
   });
 });
