@@ -9,6 +9,31 @@ const count = { type: 'integer', minimum: 0 } as const;
 const hash = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const strings = { type: 'array', items: str } as const;
 
+/** What masking did in a run's result sets, per masked column; never values. */
+const maskedColumns = {
+  type: 'array',
+  description: 'Columns masked in the result sets of the run, in order, with rule, strategy and number of cells; never values.',
+  items: {
+    type: 'object',
+    required: ['strategy', 'cells'],
+    properties: {
+      index: count,
+      name: { ...str, description: 'Result column name (absent for a content scan of a result of unknown provenance).' },
+      strategy: str,
+      rule: str,
+      via: { enum: ['origin', 'lineage', 'unknown-lineage'] },
+      cells: { ...count, description: 'Cells the strategy was applied to (for detect: cells it changed).' },
+      detections: { type: 'object', additionalProperties: count, description: 'detect only: identifiers found per detector.' },
+    },
+  },
+} as const;
+
+const privilegedColumns = {
+  type: 'array',
+  description: 'Columns a privileged role saw unmasked, with the rules that would have masked them.',
+  items: { type: 'object', properties: { index: count, name: str, rules: strings } },
+} as const;
+
 /** Fields every chained event carries. */
 const envelope = {
   type: 'object',
@@ -134,40 +159,18 @@ export const auditEventSchema = {
       parameters: { type: 'object', properties: { count, redacted: { const: true } }, description: 'Bound parameters: never their values.' },
       rows: { ...count, description: 'Result rows the client received in this run (every result set of the string).' },
       interrupted: { const: true, description: 'The session ended before the run did: its outcome is unknown.' },
-      masked: {
-        type: 'array',
-        items: { type: 'object', required: ['column', 'strategy', 'cells'], properties: { column: str, strategy: str, cells: count } },
-        description: 'Columns masked in the result, with strategy and number of cells; never values.',
-      },
+      masked: maskedColumns,
+      privileged: privilegedColumns,
       durationMs: { type: 'number', minimum: 0, description: 'From the request reaching the gateway to the end of its response.' },
       sqlState: { ...str, description: 'SQLSTATE of an error or a denial.' },
       errorCode: { type: 'integer', description: 'MySQL error number.' },
     }),
     statementCut: typed('statement.cut', 'A result cut at the export limit of the role.', ['limit'], { ...who, limit: count }),
-    resultMasked: typed('result.masked', 'A result set was masked: which columns, by which rule and strategy, how many cells; never values.', ['rows', 'masked'], {
+    resultMasked: typed('result.masked', 'Version 1 only: a result set was masked. Since version 2 the statement event of the run says it (`masked`, `privileged`).', ['rows', 'masked'], {
       ...who,
       rows: { ...count, description: 'Rows of the result set.' },
-      masked: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['name', 'strategy', 'cells'],
-          properties: {
-            index: count,
-            name: { ...str, description: 'Result column name.' },
-            strategy: str,
-            rule: str,
-            via: { enum: ['origin', 'lineage', 'unknown-lineage'] },
-            cells: { ...count, description: 'Cells the strategy was applied to (for detect: cells it changed).' },
-            detections: { type: 'object', additionalProperties: count, description: 'detect only: identifiers found per detector.' },
-          },
-        },
-      },
-      privileged: {
-        type: 'array',
-        description: 'Columns a privileged role saw unmasked, with the rules that would have masked them.',
-        items: { type: 'object', properties: { index: count, name: str, rules: strings } },
-      },
+      masked: maskedColumns,
+      privileged: privilegedColumns,
     }),
     approvalRequested: typed('approval.requested', 'A statement was held for a just-in-time approval (src/approvals).', ['request', 'rule'], {
       request: { ...str, description: 'Approval request id (`req_...`).' },

@@ -15,7 +15,7 @@ export type AuditEventType =
   | 'session.end'
   | 'statement'
   | 'statement.cut'
-  | 'result.masked'
+  | 'result.masked' // version 1 only: since version 2 a run's statement event carries `masked`
   | 'approval.requested'
   | 'approval.decided'
   | 'approval.used'

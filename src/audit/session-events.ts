@@ -139,6 +139,8 @@ export function statementEvent(
     durationMs: run === undefined ? undefined : roundMs(run.durationMs),
     sqlState: denied?.sqlState ?? run?.sqlState,
     interrupted: run?.interrupted,
+    masked: run?.masked,
+    privileged: run?.privileged,
   };
 }
 
@@ -173,20 +175,14 @@ export class StatementEventText {
     let out = `${this.head},"at":"${isoNow()}"${this.who},"n":${n}${fixed},"rows":${run.rows},"durationMs":${roundMs(run.durationMs)}`;
     if (run.sqlState !== undefined) out += `,"sqlState":${JSON.stringify(run.sqlState)}`;
     if (run.interrupted) out += ',"interrupted":true';
+    if (run.masked) out += `,"masked":${JSON.stringify(run.masked)}`;
+    if (run.privileged) out += `,"privileged":${JSON.stringify(run.privileged)}`;
     return out;
   }
 }
 
 function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-/**
- * What masking did to one result set: per masked column its strategy, rule and cell count, and
- * the columns a privileged role saw unmasked although a rule names them. Never values.
- */
-export function resultMaskedEvent(session: SessionInfo, rows: number, masked: readonly unknown[], privileged: readonly unknown[]): AuditEvent {
-  return { type: 'result.masked', session: session.id, at: isoNow(), ...who(session), rows, masked, ...(privileged.length > 0 ? { privileged } : {}) };
 }
 
 /** A refused login: for the connection code, which knows the client and the reason. */

@@ -2,7 +2,7 @@
 // get their row transform here, and every step is counted and audited. Policy (statement
 // rules) and masking plug in as a StatementGate and a ResultTransformer.
 import { AUDIT_UNAVAILABLE_MESSAGE, type AuditSink } from '../audit/sink.js';
-import { resultMaskedEvent, sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, StatementEventText, who } from '../audit/session-events.js';
+import { sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, StatementEventText, who } from '../audit/session-events.js';
 import type { SqlRedactor } from '../audit/statement-text.js';
 import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
@@ -65,6 +65,9 @@ export class SessionPipeline {
   /** Who, on every event of the session (computed once). */
   private readonly who: ReturnType<typeof who>;
   private readonly eventText: StatementEventText;
+  /** What masking did in the results of the run under way: reported with the run's statement event. */
+  private readonly runMasked: unknown[] = [];
+  private readonly runPrivileged: unknown[] = [];
   /** The masking transform of the result streaming now, reported at its end. */
   private reporting: ReportingTransform | undefined;
 
@@ -129,6 +132,9 @@ export class SessionPipeline {
       execute: outcome.execute,
       interrupted: outcome.interrupted,
     };
+    // Results stream in the order of the runs they belong to: what was masked so far is this run's.
+    if (this.runMasked.length > 0) run.masked = this.runMasked.splice(0);
+    if (this.runPrivileged.length > 0) run.privileged = this.runPrivileged.splice(0);
     const audit = this.parts.audit;
     if (audit.emitMembers) audit.emitMembers('statement', this.session.id, this.eventText.run(++this.audited, context, run));
     else audit.emit(statementEvent(this.session, ++this.audited, context.request, context.decision, this.parts.redact, this.who, run));
@@ -158,9 +164,8 @@ export class SessionPipeline {
     const masked = this.reporting;
     if (!masked) return;
     this.reporting = undefined;
-    const counts = masked.maskedCounts();
-    if (counts.length === 0 && masked.privileged.length === 0) return;
-    this.parts.audit.emit(resultMaskedEvent(this.session, rows, counts, masked.privileged));
+    this.runMasked.push(...masked.maskedCounts());
+    this.runPrivileged.push(...masked.privileged);
   }
 
   end(reason: string): void {

@@ -126,4 +126,8 @@ export interface StatementRun {
   execute?: boolean;
   /** The session ended before the run did: its outcome is unknown. */
   interrupted?: boolean;
+  /** What masking did in the run's result sets, in order: per masked column its strategy, rule and cells. */
+  masked?: readonly unknown[];
+  /** Columns a privileged role saw unmasked although a rule names them. */
+  privileged?: readonly unknown[];
 }

@@ -108,7 +108,8 @@ describe('masking PHI for role agent (PostgreSQL)', () => {
     await psql(dbaEnv, 'dba-1', 'SELECT ssn FROM clinic.patients ORDER BY id LIMIT 2');
     await new Promise((r) => setTimeout(r, 300)); // the file sink flushes every 100 ms
     const events = readFileSync(join(gw.dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const masked = events.filter((e) => e.type === 'result.masked');
+    // Masking is recorded on the statement event of the run that streamed the result.
+    const masked = events.filter((e) => e.type === 'statement' && (e.masked !== undefined || e.privileged !== undefined));
     expect(masked.some((e) => e.subject === 'agent-1' && JSON.stringify(e.masked).includes('"rule":"ssn"'))).toBe(true);
     expect(masked.some((e) => e.subject === 'dba-1' && JSON.stringify(e.privileged).includes('ssn'))).toBe(true);
     expect(leaks(JSON.stringify(masked), needles)).toEqual([]);

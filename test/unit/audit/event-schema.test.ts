@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { auditEventSchema, renderAuditEventSchemaJson } from '../../../src/audit/event-schema.js';
 import { AuditChain } from '../../../src/audit/chain.js';
 import { AuditTrail } from '../../../src/audit/trail.js';
-import { authFailedEvent, resultMaskedEvent } from '../../../src/audit/session-events.js';
+import { authFailedEvent, statementEvent, who } from '../../../src/audit/session-events.js';
 import { GatewayMetrics } from '../../../src/admin/metrics.js';
 import { SessionPipeline, passThroughResults } from '../../../src/session/pipeline.js';
 import type { SessionInfo } from '../../../src/session/types.js';
@@ -49,7 +49,13 @@ describe('rules/audit-event.schema.json', () => {
     pipeline.end('client closed');
     trail.emit({ type: 'policy.reloaded', session: '-', at: '2026-01-01T00:00:00.000Z', version: 2, file: '/etc/rules.yaml' });
     trail.emit(
-      resultMaskedEvent(session, 3, [{ index: 1, name: 'ssn', strategy: 'partial', rule: 'masking.ssn', via: 'origin', cells: 3 }, { index: 2, name: 'notes', strategy: 'detect', rule: 'masking.notes', via: 'lineage', cells: 1, detections: { ssn: 1 } }], []),
+      statementEvent(session, 3, { sql: 'select ssn, notes from clinic.patients', via: 'prepare', name: 's1' }, { action: 'allow' }, undefined, who(session), {
+        rows: 3,
+        durationMs: 1.5,
+        execute: true,
+        masked: [{ index: 1, name: 'ssn', strategy: 'partial', rule: 'masking.ssn', via: 'origin', cells: 3 }, { index: 2, name: 'notes', strategy: 'detect', rule: 'masking.notes', via: 'lineage', cells: 1, detections: { ssn: 1 } }, { strategy: 'detect', rule: 'unknown-provenance', cells: 1 }],
+        privileged: [{ index: 0, name: 'full_name', rules: ['masking.names'] }],
+      }),
     );
     trail.emit(authFailedEvent({ protocol: 'postgres', address: '10.0.0.9', port: 4000, tls: true }, 'expired', 'bob'));
     await trail.close();
@@ -59,7 +65,7 @@ describe('rules/audit-event.schema.json', () => {
     const validate = ajv.compile(auditEventSchema);
     for (const e of transport.written) expect(validate(e), `${e.type}: ${JSON.stringify(validate.errors)}`).toBe(true);
     const types = transport.written.map((e) => e.type);
-    expect(types).toEqual(['session.start', 'statement', 'statement', 'statement.cut', 'session.end', 'policy.reloaded', 'result.masked', 'auth.failed', 'audit.checkpoint']);
+    expect(types).toEqual(['session.start', 'statement', 'statement', 'statement.cut', 'session.end', 'policy.reloaded', 'statement', 'auth.failed', 'audit.checkpoint']);
     const [start, allowed, denied] = transport.written;
     expect(start).toMatchObject({ identity: { subject: 'alice', role: 'agent', actor: { subject: 'agent-7' } }, client: { applicationName: 'psql', traceIds: { traceparent: '00-abc-def-01' } } });
     expect(start).not.toHaveProperty('identity.expiresAt');

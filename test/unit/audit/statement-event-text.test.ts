@@ -32,6 +32,11 @@ const cases: { name: string; context: StatementContext; run: StatementRun; actor
     actor: 'planner-bot',
   },
   {
+    name: 'a masked result and a privileged read',
+    context: { request: { sql: 'select ssn, full_name from clinic.patients', via: 'simple', name: '' }, decision: { action: 'allow', statements } },
+    run: { rows: 2, durationMs: 3, masked: [{ index: 0, name: 'ssn', strategy: 'partial', rule: 'ssn', via: 'origin', cells: 2 }], privileged: [{ index: 1, name: 'full_name', rules: ['names'] }] },
+  },
+  {
     name: 'an unanalysed statement cut off by the session end',
     context: { request: { sql: 'select pg_sleep(10) -- Ada', via: 'simple', name: '' }, decision: { action: 'allow' } },
     run: { rows: 0, durationMs: 10, interrupted: true },
