@@ -22,7 +22,17 @@ interface Slot {
   plan: ColumnPlan & { decision: { action: 'mask' } };
   fn: MaskFn;
   count: MaskedColumnCount;
+  /** Keyed strategies (hash, format): results by value, for this result set only. */
+  memo?: Map<string, string | null>;
 }
+
+/**
+ * hash and format cost about a microsecond per cell (HMAC-SHA256), and a column's values repeat
+ * (names, codes, a joined row per match): their results are kept per result set, up to this
+ * many distinct values (then the memo starts over). Raw values live no longer than the result.
+ */
+const MEMO_ENTRIES = 4096;
+const MEMOIZED = new Set<MaskingStrategy['kind']>(['hash', 'format']);
 
 export class RowMasker {
   /** Indexes of the columns it changes; every other column passes through untouched. */
@@ -47,7 +57,9 @@ export class RowMasker {
       const onDetect = (detector: string): void => {
         detections[detector] = (detections[detector] ?? 0) + 1;
       };
-      this.slots[column.index] = { plan: column as Slot['plan'], fn: closureFor(column, onDetect), count };
+      const slot: Slot = { plan: column as Slot['plan'], fn: closureFor(column, onDetect), count };
+      if (MEMOIZED.has(decision.strategy.kind)) slot.memo = new Map();
+      this.slots[column.index] = slot;
     }
     this.columns = plan.masked;
   }
@@ -56,8 +68,18 @@ export class RowMasker {
   apply(index: number, value: string | null): string | null {
     const slot = this.slots[index];
     if (slot === undefined || value === null) return value;
-    const masked = slot.fn(value);
+    const masked = slot.memo ? this.memoized(slot, slot.memo, value) : slot.fn(value);
     if (slot.count.detections === undefined || masked !== value) slot.count.cells++;
+    return masked;
+  }
+
+  private memoized(slot: Slot, memo: Map<string, string | null>, value: string): string | null {
+    let masked = memo.get(value);
+    if (masked === undefined) {
+      masked = slot.fn(value);
+      if (memo.size >= MEMO_ENTRIES) memo.clear();
+      memo.set(value, masked);
+    }
     return masked;
   }
 

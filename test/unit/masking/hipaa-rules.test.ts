@@ -118,6 +118,27 @@ describe('rules/hipaa.yaml masking', () => {
     expect(JSON.stringify(counts)).not.toMatch(/900-11|Quintero|example\.org/);
   });
 
+  it('gives a repeated value the same hash and format token within a result, past the memo size, and counts every cell', () => {
+    const engine = new MaskingEngine(masking);
+    // Many distinct values (more than a memo holds) around a repeated one, as a long join streams them.
+    const rows = Array.from({ length: 10_000 }, (_, i) => {
+      const row = [...patients[0]!];
+      row[2] = i % 3 === 0 ? 'Ada Quintero' : `Person ${i}`;
+      row[6] = i % 3 === 0 ? '+1-555-010-0001' : `+1-555-${String(i).padStart(7, '0')}`;
+      return row;
+    });
+    const { masker, rows: masked } = maskTable(engine, 'agent', 'patients', patientColumns, rows);
+    const ada = masked.filter((_, i) => i % 3 === 0);
+    expect(new Set(ada.map((r) => r[2])).size).toBe(1);
+    expect(new Set(ada.map((r) => r[6])).size).toBe(1);
+    expect(new Set(masked.map((r) => r[2])).size).toBe(1 + 10_000 - ada.length);
+    // The same tokens as a new result set of the same engine (same key), whose memo is empty.
+    const again = maskTable(engine, 'agent', 'patients', patientColumns, [rows[0]!, rows[9_999]!]).rows;
+    expect(again.map((r) => [r[2], r[6]])).toEqual([[masked[0]![2], masked[0]![6]], [masked[9_999]![2], masked[9_999]![6]]]);
+    expect(masker.counts().find((c) => c.name === 'full_name')).toMatchObject({ strategy: 'hash', cells: 10_000 });
+    expect(masker.counts().find((c) => c.name === 'phone')).toMatchObject({ strategy: 'format', cells: 10_000 });
+  });
+
   it('shows dba the raw values and reports every privileged column', () => {
     const engine = new MaskingEngine(masking);
     const { plan, rows } = maskTable(engine, 'dba', 'patients', patientColumns, patients);
