@@ -22,7 +22,7 @@ node bin/sqlveil.js keygen --out "$TMP/keys" >/dev/null
 export SQLVEIL_PG_LISTEN=127.0.0.1:$PORT SQLVEIL_PG_UPSTREAM=postgres://postgres@127.0.0.1:5432/test
 export SQLVEIL_MYSQL_LISTEN=127.0.0.1:0 SQLVEIL_ADMIN_LISTEN=127.0.0.1:0 SQLVEIL_KAFKA_BROKERS=
 export SQLVEIL_JWKS=$TMP/keys/jwks.json SQLVEIL_ISSUER=https://bench.sqlveil.local/ SQLVEIL_AUDIT_FILE=$TMP/audit.jsonl
-SQLVEIL_LOG_LEVEL=warn node bin/sqlveil.js start --config "$TMP/rules.yaml" >"$TMP/sqlveil.log" 2>&1 &
+SQLVEIL_LOG_LEVEL=warn bin/sqlveil.js start --config "$TMP/rules.yaml" >"$TMP/sqlveil.log" 2>&1 &
 PID=$!
 TOKEN=$(node bin/sqlveil.js token --key "$TMP/keys/dev-key.private.jwk.json" --sub bench-agent --groups agents --ttl 1h --issuer https://bench.sqlveil.local/)
 for _ in $(seq 1 100); do (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.2; done

@@ -43,7 +43,7 @@ roles:
 audit: { file: "$TMP/audit.jsonl" }
 admin: { listen: "127.0.0.1:$ADMIN_PORT" }
 YAML
-SQLVEIL_LOG_LEVEL=warn node bin/sqlveil.js start --config "$TMP/rules.yaml" >"$TMP/sqlveil.log" 2>&1 &
+SQLVEIL_LOG_LEVEL=warn bin/sqlveil.js start --config "$TMP/rules.yaml" >"$TMP/sqlveil.log" 2>&1 &
 VEIL_PID=$!
 node bench/tcp-relay.mjs "$RELAY_PORT" "$MYHOST" "$MYPORT" &
 RELAY_PID=$!

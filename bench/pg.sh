@@ -60,7 +60,7 @@ export SQLVEIL_PG_LISTEN=127.0.0.1:$VEIL_PORT SQLVEIL_PG_UPSTREAM=postgres://$PG
 export SQLVEIL_MYSQL_LISTEN=127.0.0.1:0 SQLVEIL_ADMIN_LISTEN=127.0.0.1:$ADMIN_PORT
 export SQLVEIL_JWKS=$TMP/keys/jwks.json SQLVEIL_ISSUER=https://bench.sqlveil.local/ SQLVEIL_AUDIT_FILE=$TMP/audit.jsonl
 [ -n "${SQLVEIL_KAFKA_BROKERS:-}" ] && echo "audit on Kafka at $SQLVEIL_KAFKA_BROKERS"
-SQLVEIL_LOG_LEVEL=warn node bin/sqlveil.js start --config rules/hipaa.yaml >"$TMP/sqlveil.log" 2>&1 &
+SQLVEIL_LOG_LEVEL=warn bin/sqlveil.js start --config rules/hipaa.yaml >"$TMP/sqlveil.log" 2>&1 &
 VEIL_PID=$!
 TOKEN=$(node bin/sqlveil.js token --key "$TMP/keys/dev-key.private.jwk.json" --sub bench --groups dba --ttl 1h --issuer https://bench.sqlveil.local/)
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/$VEIL_PORT) 2>/dev/null && break; sleep 0.2; done
