@@ -4,6 +4,7 @@
 // scanner (scan.l) would; wherever it cannot be sure of that it says `cacheable: false` and the
 // caller parses the raw string instead.
 
+import { rememberLast } from './last-string-memo.js';
 import { Lexer } from './pg-lexer.js';
 
 export type LiteralKind =
@@ -59,21 +60,8 @@ function fitsInt4(sql: string, literal: Literal): boolean {
   return digits <= '2147483647';
 }
 
-/**
- * The last string folded and its result: the analysis and the audit's literal redaction both
- * read the same string, one after the other, so the second costs a comparison (the same string
- * object, usually) instead of a second pass. Callers treat a Fingerprint as read-only.
- */
-let last: { sql: string; fingerprint: Fingerprint } | undefined;
-
-/** Folds a PostgreSQL statement string into its shape and literal list. */
-export function fingerprintPg(sql: string): Fingerprint {
-  if (last !== undefined && last.sql === sql) return last.fingerprint;
-  const fingerprint = fold(sql);
-  // A long string is not kept alive past its statement.
-  last = sql.length <= MAX_CACHEABLE_LENGTH ? { sql, fingerprint } : undefined;
-  return fingerprint;
-}
+/** Folds a PostgreSQL statement string into its shape and literal list (the last result is kept: last-string-memo.ts). */
+export const fingerprintPg: (sql: string) => Fingerprint = rememberLast(fold, MAX_CACHEABLE_LENGTH);
 
 function fold(sql: string): Fingerprint {
   const lexer = new Lexer(sql);

@@ -3,6 +3,7 @@
 // ANSI_QUOTES off) and a UTF-8 client character set. The fingerprint, the statement split, the
 // text handed to node-sql-parser and the literal redaction are all built from these tokens, so
 // the parser never reads a comment, a quote or a backslash its own way.
+import { rememberLast } from './last-string-memo.js';
 
 export type MysqlLiteralKind =
   | 'integer'
@@ -81,9 +82,11 @@ const CHARSETS = new Set(
   macce macroman sjis swe7 tis620 ucs2 ujis utf16 utf16le utf32 utf8 utf8mb3 utf8mb4`.split(/\s+/),
 );
 
-export function lexMysql(sql: string): MysqlLexResult {
-  return new MysqlLexer(sql).run();
-}
+/** Longest string whose result is kept (the length past which a shape is not cached either). */
+const MAX_REMEMBERED = 64 * 1024;
+
+/** The last result is kept (last-string-memo.ts): the analysis and the audit's redaction lex the same string. */
+export const lexMysql: (sql: string) => MysqlLexResult = rememberLast((sql) => new MysqlLexer(sql).run(), MAX_REMEMBERED);
 
 class MysqlLexer {
   private readonly tokens: MysqlToken[] = [];
