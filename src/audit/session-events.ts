@@ -7,7 +7,7 @@ import type { StatementInfo } from '../sql/analysis.js';
 import type { ClientInfo, SessionInfo, StatementContext, StatementDecision, StatementRequest, StatementRun } from '../session/types.js';
 import { isoNow } from './clock.js';
 import { NO_SESSION, type AuditEvent, type IdentityRecord } from './event.js';
-import { auditSqlText, type SqlRedactor } from './statement-text.js';
+import { auditSqlText, type AuditSqlText, type SqlRedactor } from './statement-text.js';
 
 export function identityRecord(identity: VerifiedIdentity): IdentityRecord {
   return {
@@ -90,8 +90,7 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Analy
  * The members of a statement event that say what the statement was and what was decided, in
  * event order (`via` to `observed`); absent ones are `undefined`, which JSON leaves out.
  */
-function statementMembers(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, execute: boolean) {
-  const text = auditSqlText(req.sql, protocol, redact, decision.shape);
+function statementMembers(text: AuditSqlText, req: StatementRequest, decision: StatementDecision, execute: boolean) {
   const allowed = decision.action === 'allow' ? decision : undefined;
   const analysed = analysisFields(allowed?.statements);
   return {
@@ -107,6 +106,42 @@ function statementMembers(protocol: WireProtocol, req: StatementRequest, decisio
     maxRows: allowed?.maxRows,
     observed: allowed?.observed,
   };
+}
+
+function sqlTextOf(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined): AuditSqlText {
+  return auditSqlText(req.sql, protocol, redact, decision.shape);
+}
+
+/** The JSON of statementMembers, last made for a decision: repeats of a shape mostly redact to the same text. */
+interface MembersText {
+  text: AuditSqlText;
+  via: string;
+  name: string;
+  json: string;
+}
+
+/** By decision: the gate hands every repeat of a statement shape the same decision object. */
+const membersTextCache = new WeakMap<StatementDecision, MembersText>();
+
+/** `,` and the JSON members of statementMembers, reusing the last text made for the same decision when it is the same. */
+function membersJson(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, execute: boolean): string {
+  const text = sqlTextOf(protocol, req, decision, redact);
+  const via = execute ? 'execute' : req.via;
+  const last = membersTextCache.get(decision);
+  if (
+    last !== undefined &&
+    last.text.sql === text.sql &&
+    last.text.redacted === text.redacted &&
+    last.text.sqlLength === text.sqlLength &&
+    last.text.fingerprint === text.fingerprint &&
+    last.via === via &&
+    last.name === req.name
+  ) {
+    return last.json;
+  }
+  const json = `,${JSON.stringify(statementMembers(text, req, decision, execute)).slice(1, -1)}`;
+  membersTextCache.set(decision, { text, via, name: req.name, json });
+  return json;
 }
 
 /**
@@ -132,7 +167,7 @@ export function statementEvent(
     role: by.role,
     actor: by.actor,
     n,
-    ...statementMembers(session.client.protocol, req, decision, redact, run?.execute === true),
+    ...statementMembers(sqlTextOf(session.client.protocol, req, decision, redact), req, decision, run?.execute === true),
     rule: denied?.rule,
     reason: denied?.message,
     rows: run?.rows,
@@ -169,7 +204,7 @@ export class StatementEventText {
     const execute = run.execute === true;
     let fixed = execute ? this.byContext.get(context) : undefined;
     if (fixed === undefined) {
-      fixed = `,${JSON.stringify(statementMembers(this.session.client.protocol, context.request, context.decision, this.redact, execute)).slice(1, -1)}`;
+      fixed = membersJson(this.session.client.protocol, context.request, context.decision, this.redact, execute);
       if (execute) this.byContext.set(context, fixed);
     }
     let out = `${this.head},"at":"${isoNow()}"${this.who},"n":${n}${fixed},"rows":${run.rows},"durationMs":${roundMs(run.durationMs)}`;

@@ -9,7 +9,7 @@ import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
 import type { AuditSink } from '../audit/sink.js';
-import { createAuditSink } from '../audit/create-sink.js';
+import { createThreadedAuditSink } from '../audit/create-sink.js';
 import { isoNow } from '../audit/clock.js';
 import { allowAllGate, type PipelineParts, type StatementGate } from '../session/pipeline.js';
 import { PolicyGate } from '../session/policy-gate.js';
@@ -69,7 +69,7 @@ export class Gateway {
     private config: GatewayConfig,
     private readonly opts: GatewayOptions,
   ) {
-    this.audit = opts.audit ?? createAuditSink(config.audit, { log: opts.log, cells: this.metrics.auditCells() });
+    this.audit = opts.audit ?? createThreadedAuditSink(config.audit, { log: opts.log, cells: this.metrics.auditCells() });
     this.env = opts.env ?? process.env;
     this.policy = new PolicyStore(config, opts.log, { env: this.env });
     this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));

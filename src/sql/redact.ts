@@ -55,12 +55,17 @@ export function redactPgLiterals(sql: string): string {
   return out + tail.text;
 }
 
+/** What redactPgGap has to look at: quoted names, comments, and quotes the lexer could not close. */
+const PG_GAP_SPECIAL = /["'$/-]/;
+
 /**
  * Outside literals a PostgreSQL string holds identifiers (`"..."` ones may contain anything),
  * operators and comments (`--`, nested `/* *\/`). A quote or dollar quote found here is one the
  * lexer could not close: the rest is cut.
  */
 function redactPgGap(gap: string): { text: string; cut: boolean } {
+  // Most gaps are spaces, names and operators: nothing to rewrite.
+  if (!PG_GAP_SPECIAL.test(gap)) return { text: gap, cut: false };
   let out = '';
   let i = 0;
   while (i < gap.length) {
