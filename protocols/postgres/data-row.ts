@@ -6,17 +6,28 @@ import { ProtocolError } from './frame-reader.js';
 
 /** Where each cell's length prefix starts (reused across rows: one row is rewritten at a time). */
 let starts = new Int32Array(64);
+/** The new values of the changed cells of the row being rewritten (cleared as they are copied). */
+let replaced = new Array<Buffer | null>(16);
+
+/** Copies bytes [from, to) of src into dst at `at`: a loop for the short runs a row is made of, copy() past that. */
+function copyBytes(src: Buffer, from: number, to: number, dst: Buffer, at: number): number {
+  const n = to - from;
+  if (n > 32) return src.copy(dst, at, from, to);
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+  return n;
+}
 
 /**
  * Rebuilds a DataRow with the given columns (ascending, as masking plans list them) replaced by
- * `apply`; every other cell is copied as it is.
+ * `apply`, which gets each non-NULL cell as bytes [start, end) of `buf` (NULL stays NULL); every
+ * other cell is copied as it is.
  */
 export function rewriteDataRow(
   buf: Buffer,
   bodyStart: number,
   end: number,
   changed: readonly number[],
-  apply: (column: number, value: Buffer | null) => Buffer | null,
+  apply: (column: number, buf: Buffer, start: number, end: number) => Buffer | null,
 ): Buffer {
   const count = buf.readInt16BE(bodyStart);
   if (starts.length <= count) starts = new Int32Array(count * 2 + 1);
@@ -34,7 +45,7 @@ export function rewriteDataRow(
   }
   starts[count] = pos;
 
-  const replaced: (Buffer | null)[] = new Array(changed.length);
+  if (replaced.length < changed.length) replaced = new Array<Buffer | null>(changed.length * 2);
   let cellBytes = pos - cellsStart;
   let previous = -1;
   for (let k = 0; k < changed.length; k++) {
@@ -43,7 +54,8 @@ export function rewriteDataRow(
     previous = c;
     const at = starts[c]!;
     const len = buf.readInt32BE(at);
-    const next = apply(c, len < 0 ? null : buf.subarray(at + 4, at + 4 + len));
+    // The transform may hand back a buffer it reuses: it is copied out below, before the next row.
+    const next = len < 0 ? null : apply(c, buf, at + 4, at + 4 + len);
     replaced[k] = next;
     cellBytes += (next === null ? 0 : next.length) - (len < 0 ? 0 : len);
   }
@@ -56,17 +68,18 @@ export function rewriteDataRow(
   let from = cellsStart;
   for (let k = 0; k < changed.length; k++) {
     const c = changed[k]!;
-    w += buf.copy(out, w, from, starts[c]!);
+    w += copyBytes(buf, from, starts[c]!, out, w);
     const next = replaced[k]!;
+    replaced[k] = null;
     if (next === null) {
       out.writeInt32BE(-1, w);
       w += 4;
     } else {
       out.writeInt32BE(next.length, w);
-      w += 4 + next.copy(out, w + 4);
+      w += 4 + copyBytes(next, 0, next.length, out, w + 4);
     }
     from = starts[c + 1]!;
   }
-  buf.copy(out, w, from, pos);
+  copyBytes(buf, from, pos, out, w);
   return out;
 }

@@ -5,7 +5,6 @@ import type { TokenVerifier } from '../identity/types.js';
 import type { Logger } from '../log.js';
 import type { GatewayConfig, PolicyConfig } from '../policy/config/types.js';
 import { approverVerifier } from './approver-verifier.js';
-import { KafkaApprovalStore } from './kafka-store.js';
 import { ApprovalService } from './service.js';
 import { MemoryApprovalStore, type ApprovalStore } from './store.js';
 
@@ -29,6 +28,8 @@ export async function startApprovals(config: GatewayConfig, setup: ApprovalsSetu
   const kafka = config.audit.kafka;
   let store: ApprovalStore;
   if (kafka && kafka.brokers.length > 0) {
+    // kafkajs is loaded only when brokers are configured (it costs the process about 14 MB).
+    const { KafkaApprovalStore } = await import('./kafka-store.js');
     store = new KafkaApprovalStore({ brokers: kafka.brokers, topic: setup.topic ?? kafka.topics.approvals, clientId: kafka.clientId, log });
   } else {
     store = new MemoryApprovalStore();

@@ -2,18 +2,28 @@
 // gateway's threads send it, checkpoints the chain, and reports health back.
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { buildAuditTrail } from './create-sink.js';
 import type { AuditHealth } from './sink.js';
 import type { AuditWorkerData, FromAuditWorker, ToAuditWorker } from './threaded-sink.js';
+import type { AuditTransport } from './trail.js';
+import { fileTransport, kafkaTransportOptions, trailOver } from './trail-setup.js';
 
 const port = parentPort;
 if (!port) throw new Error('audit-worker.ts runs as a worker thread');
 const data = workerData as AuditWorkerData;
+const config = data.config;
 
 const send = (m: FromAuditWorker): void => port.postMessage(m);
 const log = pino({ level: data.logLevel, base: null, timestamp: false }, { write: (line: string) => send({ op: 'log', line }) });
 
-const trail = buildAuditTrail(data.config, { instance: data.instance, log }, data.signingKey);
+// kafkajs is loaded only when brokers are configured.
+let transport: AuditTransport;
+if (config.kafka) {
+  const { KafkaTransport } = await import('./kafka-transport.js');
+  transport = new KafkaTransport(kafkaTransportOptions({ ...config, kafka: config.kafka }, { log }));
+} else {
+  transport = fileTransport(config);
+}
+const trail = trailOver(transport, config, data.instance, data.signingKey, log);
 let lastWritable = true;
 
 function report(): AuditHealth {

@@ -9,8 +9,10 @@ import { Worker } from 'node:worker_threads';
 import type { AuditCells } from '../admin/metrics.js';
 import type { Logger } from '../log.js';
 import type { AuditConfig } from '../policy/config/types.js';
+import { newInstanceId } from './chain.js';
 import type { AuditEvent } from './event.js';
 import type { AuditHealth, AuditSink } from './sink.js';
+import { auditSigningKey, logAuditReady, type AuditSinkParts } from './trail-setup.js';
 
 /** What the worker starts with. */
 export interface AuditWorkerData {
@@ -40,9 +42,22 @@ export interface ThreadedAuditSinkOptions {
   healthIntervalMs?: number;
 }
 
+/**
+ * The gateway's sink: the trail runs on a worker thread, so hashing, batching and the Kafka
+ * client stay off the thread that relays rows. Throws when the signing key cannot be read.
+ */
+export function createThreadedAuditSink(config: AuditConfig, parts: AuditSinkParts = {}): ThreadedAuditSink {
+  const signingKey = auditSigningKey(config, parts.log);
+  const instance = parts.instance ?? newInstanceId();
+  const sink = new ThreadedAuditSink({ config, instance, signingKey, log: parts.log, cells: parts.cells });
+  logAuditReady(config, instance, signingKey, parts.log);
+  return sink;
+}
+
 /** A batch is sent FLUSH_MS after its first event, or sooner at MAX_BATCH_EVENTS: each message wakes the worker. */
 const FLUSH_MS = 10;
 const MAX_BATCH_EVENTS = 1024;
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export class ThreadedAuditSink implements AuditSink {
   readonly instance: string;
@@ -64,7 +79,8 @@ export class ThreadedAuditSink implements AuditSink {
       healthIntervalMs: opts.healthIntervalMs ?? 200,
       logLevel: opts.log?.level ?? 'silent',
     };
-    this.worker = new Worker(auditWorkerScript(), { workerData, name: 'sqlveil-audit' });
+    // A small young generation, as for the main thread (bin/sqlveil.js): the worker's events are short-lived strings.
+    this.worker = new Worker(auditWorkerScript(), { workerData, name: 'sqlveil-audit', resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     // The servers keep the process alive; close() holds it until the worker has delivered.
     this.worker.unref();
     this.worker.on('message', (m: FromAuditWorker) => this.onMessage(m));

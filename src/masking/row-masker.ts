@@ -83,6 +83,22 @@ export class RowMasker {
     return masked;
   }
 
+  /**
+   * Whether a column's masked value depends on the cell's value alone, and its count is one per
+   * non-NULL cell: every strategy but `detect` (which counts what it finds). Callers may then
+   * reuse an earlier result for the same value, and report the reuse with `reused`.
+   */
+  repeatable(index: number): boolean {
+    const slot = this.slots[index];
+    return slot !== undefined && slot.count.detections === undefined;
+  }
+
+  /** A cell of a repeatable column masked by reusing an earlier result: counted as apply() would. */
+  reused(index: number): void {
+    const slot = this.slots[index];
+    if (slot !== undefined) slot.count.cells++;
+  }
+
   /** Counters so far, one entry per masked column. */
   counts(): MaskedColumnCount[] {
     return this.slots

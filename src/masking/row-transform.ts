@@ -9,7 +9,7 @@ import { pgBinaryCellHandling } from './value-types.js';
 const PG_JSONB = 3802;
 const JSONB_VERSION = 1;
 
-type CellCodec = (value: Buffer, mask: (text: string) => string | null) => Buffer | null;
+type CellCodec = (buf: Buffer, start: number, end: number, mask: (text: string) => string | null) => Buffer | null;
 
 /**
  * Text cells, one codec per column: the last masked text's bytes are kept, so a strategy that
@@ -19,8 +19,8 @@ type CellCodec = (value: Buffer, mask: (text: string) => string | null) => Buffe
 function textCell(): CellCodec {
   let lastText: string | undefined;
   let lastBytes: Buffer | undefined;
-  return (value, mask) => {
-    const masked = mask(value.toString('utf8'));
+  return (buf, start, end, mask) => {
+    const masked = mask(buf.toString('utf8', start, end));
     if (masked === null) return null;
     if (masked !== lastText) {
       lastText = masked;
@@ -30,9 +30,38 @@ function textCell(): CellCodec {
   };
 }
 
-const jsonbCell: CellCodec = (value, mask) => {
-  if (value[0] !== JSONB_VERSION) return null;
-  const masked = mask(value.subarray(1).toString('utf8'));
+/** Values up to this many bytes are remembered by repeatedCell; longer ones (free text) are not. */
+const REPEAT_MAX_BYTES = 128;
+/** Distinct values remembered per column and result set (then the memo starts over). */
+const REPEAT_ENTRIES = 4096;
+
+/**
+ * Text cells of a column whose masking depends on the value alone (RowMasker.repeatable): results
+ * are kept by the cell's bytes for this result set, so a value seen before (names, codes, the
+ * same patient on many joined rows) costs a lookup: no decoding, no strategy, no encoding.
+ */
+function repeatedCell(onReuse: () => void): CellCodec {
+  const decode = textCell();
+  const memo = new Map<string, Buffer | null>();
+  return (buf, start, end, mask) => {
+    if (end - start > REPEAT_MAX_BYTES) return decode(buf, start, end, mask);
+    // latin1 maps bytes to characters one to one: a cheap, exact key for the bytes.
+    const key = buf.toString('latin1', start, end);
+    const hit = memo.get(key);
+    if (hit !== undefined) {
+      onReuse();
+      return hit;
+    }
+    const masked = decode(buf, start, end, mask);
+    if (memo.size >= REPEAT_ENTRIES) memo.clear();
+    memo.set(key, masked);
+    return masked;
+  };
+}
+
+const jsonbCell: CellCodec = (buf, start, end, mask) => {
+  if (end <= start || buf[start] !== JSONB_VERSION) return null;
+  const masked = mask(buf.toString('utf8', start + 1, end));
   return masked === null ? null : Buffer.concat([Buffer.from([JSONB_VERSION]), Buffer.from(masked, 'utf8')]);
 };
 
@@ -48,18 +77,18 @@ export function maskingRowTransform(
   protocol: 'postgres' | 'mysql',
   mysqlBinaryText: (column: ResultColumn) => boolean = () => false,
 ): RowTransform {
-  const codecs: CellCodec[] = columns.map((column) => {
-    if (column.format === 'text') return textCell();
-    if (protocol === 'mysql') return mysqlBinaryText(column) ? textCell() : nullCell;
+  const text = (index: number): CellCodec => (masker.repeatable(index) ? repeatedCell(() => masker.reused(index)) : textCell());
+  const codecs: CellCodec[] = columns.map((column, index) => {
+    if (column.format === 'text') return text(index);
+    if (protocol === 'mysql') return mysqlBinaryText(column) ? text(index) : nullCell;
     if (pgBinaryCellHandling(column.typeId) === 'null') return nullCell;
-    return column.typeId === PG_JSONB ? jsonbCell : textCell();
+    return column.typeId === PG_JSONB ? jsonbCell : text(index);
   });
   return {
     columns: masker.columns,
-    apply(column: number, value: Buffer | null): Buffer | null {
-      if (value === null) return null;
+    apply(column: number, buf: Buffer, start: number, end: number): Buffer | null {
       const codec = codecs[column] ?? nullCell;
-      return codec(value, (text) => masker.apply(column, text));
+      return codec(buf, start, end, (text) => masker.apply(column, text));
     },
   };
 }

@@ -9,7 +9,7 @@ import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
 import type { AuditSink } from '../audit/sink.js';
-import { createThreadedAuditSink } from '../audit/create-sink.js';
+import { createThreadedAuditSink } from '../audit/threaded-sink.js';
 import { isoNow } from '../audit/clock.js';
 import { allowAllGate, type PipelineParts, type StatementGate } from '../session/pipeline.js';
 import { PolicyGate } from '../session/policy-gate.js';

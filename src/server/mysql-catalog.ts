@@ -4,7 +4,7 @@
 // view over a protected table would pass unmasked. View definitions are read from
 // information_schema.VIEWS and traced with the gateway's own MySQL analysis. The connection is
 // the gateway's (mysql2 driver, the upstream URL's login), never a client's.
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { UpstreamConfig } from '../policy/config/types.js';
 import type { StatementAnalyzer, TableRef } from '../sql/analysis.js';
 import type { ColumnRef } from '../masking/index.js';
@@ -154,10 +154,12 @@ export class MysqlCatalog implements OriginCatalog {
     conn?.destroy();
   }
 
-  private open(): Promise<mysql.Connection> {
+  private async open(): Promise<mysql.Connection> {
     const up = this.upstream;
     const tls = up.tls.mode;
-    return mysql.createConnection({
+    // The driver (about 17 MB with its character sets) loads when a MySQL result first needs the catalog.
+    const { default: driver } = await import('mysql2/promise');
+    return driver.createConnection({
       host: up.host,
       port: up.port,
       user: up.user,

@@ -69,7 +69,7 @@ export class MysqlRelayAdapter implements MysqlRelayHooks {
     if ('action' in transform) return { refuse: denialErr(transform) };
     if (transform.columns.length === 0) return undefined;
     const changed = [...transform.columns].sort((a, b) => a - b);
-    const apply = (c: number, v: Buffer | null) => transform.apply(c, v);
+    const apply = (c: number, v: Buffer | null) => (v === null ? null : transform.apply(c, v, 0, v.length));
     if (format === 'text') {
       const n = defs.length;
       return { rewrite: (buf, start, end) => rewriteTextRow(buf, start, end, n, changed, apply) };

@@ -442,7 +442,7 @@ function rowRewriterFor(pipeline: SessionPipeline, fields: FieldDescription[] | 
   if (!transform) return undefined;
   if ('action' in transform) return { refuse: denialNotice(transform) };
   if (transform.columns.length === 0) return undefined;
-  const apply = (c: number, v: Buffer | null) => transform.apply(c, v);
+  const apply = (c: number, buf: Buffer, start: number, end: number) => transform.apply(c, buf, start, end);
   return { rewrite: (buf, bodyStart, end) => rewriteDataRow(buf, bodyStart, end, transform.columns, apply) };
 }
 

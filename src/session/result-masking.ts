@@ -190,11 +190,10 @@ export class ResultMasking {
     let cells = 0;
     return {
       columns: indexes,
-      apply: (_column, value) => {
-        if (value === null) return null;
-        const text = value.toString('utf8');
+      apply: (_column, buf, start, end) => {
+        const text = buf.toString('utf8', start, end);
         const masked = engine.maskMessageText(text);
-        if (masked === text) return value;
+        if (masked === text) return buf.subarray(start, end);
         cells++;
         return Buffer.from(masked, 'utf8');
       },

@@ -80,8 +80,12 @@ export interface ResultColumn {
 export interface RowTransform {
   /** Indexes of the columns it changes. */
   readonly columns: readonly number[];
-  /** New value for a cell of a changed column (null for SQL NULL). */
-  apply(column: number, value: Buffer | null): Buffer | null;
+  /**
+   * New value (null for SQL NULL) of a non-NULL cell of a changed column, given as bytes
+   * [start, end) of `buf` (a view the relay does not copy; NULL cells stay NULL without a call).
+   * The result may be a buffer the transform reuses: the relay copies it out before the next call.
+   */
+  apply(column: number, buf: Buffer, start: number, end: number): Buffer | null;
 }
 
 export const ALLOW: StatementDecision = Object.freeze({ action: 'allow' });

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GatewayMetrics } from '../../../src/admin/metrics.js';
-import { createThreadedAuditSink } from '../../../src/audit/create-sink.js';
+import { createThreadedAuditSink } from '../../../src/audit/threaded-sink.js';
 import { runAuditKeygen } from '../../../src/cli/audit-keygen.js';
 import { runAuditVerify } from '../../../src/cli/audit-verify.js';
 import type { AuditConfig } from '../../../src/policy/config/types.js';

@@ -5,7 +5,7 @@ import { MaskingEngine } from '../../../src/masking/engine.js';
 import { maskingRowTransform } from '../../../src/masking/row-transform.js';
 import { keepsTypeValid, mysqlValueType, pgBinaryCellHandling, pgValueType } from '../../../src/masking/value-types.js';
 import type { MaskingConfig } from '../../../src/policy/config/types.js';
-import type { ResultColumn } from '../../../src/session/types.js';
+import type { ResultColumn, RowTransform } from '../../../src/session/types.js';
 
 describe('value types', () => {
   it('maps PostgreSQL OIDs and MySQL column types to families', () => {
@@ -61,17 +61,42 @@ describe('maskingRowTransform', () => {
     ]);
     if (!plan.ok) throw new Error(plan.message);
     const transform = maskingRowTransform(engine.rowMasker(plan), columns, 'postgres');
+    const cell = (t: RowTransform, column: number, value: Buffer) => t.apply(column, value, 0, value.length);
     expect(transform.columns).toEqual([1, 2, 3, 4]);
-    expect(transform.apply(1, Buffer.from('900-11-0001'))?.toString()).toBe('***-**-0001');
+    expect(cell(transform, 1, Buffer.from('900-11-0001'))?.toString()).toBe('***-**-0001');
     const jsonb = Buffer.concat([Buffer.from([1]), Buffer.from('{"n":"ssn 900-11-0001"}')]);
-    const masked = transform.apply(2, jsonb) as Buffer;
+    const masked = cell(transform, 2, jsonb) as Buffer;
     expect(masked[0]).toBe(1);
     expect(JSON.parse(masked.subarray(1).toString())).toEqual({ n: 'ssn [SSN]' });
-    expect(transform.apply(3, Buffer.from([0, 0, 0, 1]))).toBeNull(); // binary date: cannot be masked in place
-    expect(transform.apply(4, Buffer.from('900-11-0002'))?.toString()).toBe('***-**-0002');
-    expect(transform.apply(1, null)).toBeNull();
+    expect(cell(transform, 3, Buffer.from([0, 0, 0, 1]))).toBeNull(); // binary date: cannot be masked in place
+    expect(cell(transform, 4, Buffer.from('900-11-0002'))?.toString()).toBe('***-**-0002');
     // an identifier written as a bare JSON number: the masked document would not parse, so NULL
-    expect(transform.apply(2, Buffer.concat([Buffer.from([1]), Buffer.from('{"ssn": 900110001}')]))).toBeNull();
-    expect(transform.apply(2, Buffer.concat([Buffer.from([1]), Buffer.from('{"n": 7}')]))?.subarray(1).toString()).toBe('{"n": 7}');
+    expect(cell(transform, 2, Buffer.concat([Buffer.from([1]), Buffer.from('{"ssn": 900110001}')]))).toBeNull();
+    expect(cell(transform, 2, Buffer.concat([Buffer.from([1]), Buffer.from('{"n": 7}')]))?.subarray(1).toString()).toBe('{"n": 7}');
+  });
+
+  it('reuses a masked value for a repeated cell and still counts every cell; detect columns are scanned each time', () => {
+    const engine = new MaskingEngine(config);
+    const columns = [column('ssn', 25, 'text'), column('notes', 25, 'text')];
+    const plan = engine.planResult('agent', [
+      { name: 'ssn', origin: { schema: 'c', table: 'p', column: 'ssn' }, type: 'text' },
+      { name: 'notes', origin: { schema: 'c', table: 'p', column: 'notes' }, type: 'text' },
+    ]);
+    if (!plan.ok) throw new Error(plan.message);
+    const masker = engine.rowMasker(plan);
+    const transform = maskingRowTransform(masker, columns, 'postgres');
+    // The same value at different places of different buffers: the same masked bytes.
+    const a = Buffer.from('xx900-11-0001yy');
+    const b = Buffer.from('900-11-0001');
+    const first = transform.apply(0, a, 2, 13);
+    expect(first?.toString()).toBe('***-**-0001');
+    expect(transform.apply(0, b, 0, b.length)).toBe(first);
+    expect(transform.apply(0, Buffer.from('900-11-0002'), 0, 11)?.toString()).toBe('***-**-0002');
+    const note = Buffer.from('call 900-11-0003');
+    for (let i = 0; i < 3; i++) expect(transform.apply(1, note, 0, note.length)?.toString()).toBe('call [SSN]');
+    expect(masker.counts()).toEqual([
+      expect.objectContaining({ name: 'ssn', strategy: 'partial', cells: 3 }),
+      expect.objectContaining({ name: 'notes', strategy: 'detect', cells: 3, detections: { ssn: 3 } }),
+    ]);
   });
 });
