@@ -57,7 +57,7 @@ export function createThreadedAuditSink(config: AuditConfig, parts: AuditSinkPar
 /** A batch is sent FLUSH_MS after its first event, or sooner at MAX_BATCH_EVENTS: each message wakes the worker. */
 const FLUSH_MS = 10;
 const MAX_BATCH_EVENTS = 1024;
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 export class ThreadedAuditSink implements AuditSink {
   readonly instance: string;

@@ -32,31 +32,41 @@ function textCell(): CellCodec {
 
 /** Values up to this many bytes are remembered by repeatedCell; longer ones (free text) are not. */
 const REPEAT_MAX_BYTES = 128;
-/** Distinct values remembered per column and result set (then the memo starts over). */
-const REPEAT_ENTRIES = 4096;
+/** Slots of repeatedCell's table (a power of two): distinct values remembered per column and result set. */
+const REPEAT_SLOTS = 4096;
 
 /**
  * Text cells of a column whose masking depends on the value alone (RowMasker.repeatable): results
  * are kept by the cell's bytes for this result set, so a value seen before (names, codes, the
- * same patient on many joined rows) costs a lookup: no decoding, no strategy, no encoding.
+ * same patient on many joined rows) costs a hash of its bytes and a compare: no decoding, no
+ * strategy, no encoding. A direct-mapped table: a value whose slot is taken replaces it.
  */
 function repeatedCell(onReuse: () => void): CellCodec {
   const decode = textCell();
-  const memo = new Map<string, Buffer | null>();
+  const keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(REPEAT_SLOTS);
+  const results: (Buffer | null)[] = new Array<Buffer | null>(REPEAT_SLOTS);
   return (buf, start, end, mask) => {
-    if (end - start > REPEAT_MAX_BYTES) return decode(buf, start, end, mask);
-    // latin1 maps bytes to characters one to one: a cheap, exact key for the bytes.
-    const key = buf.toString('latin1', start, end);
-    const hit = memo.get(key);
-    if (hit !== undefined) {
+    const n = end - start;
+    if (n > REPEAT_MAX_BYTES) return decode(buf, start, end, mask);
+    // FNV-1a over the bytes.
+    let h = 0x811c9dc5 ^ n;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const slot = h & (REPEAT_SLOTS - 1);
+    const key = keys[slot];
+    if (key !== undefined && key.length === n && sameBytes(key, buf, start)) {
       onReuse();
-      return hit;
+      return results[slot] ?? null;
     }
     const masked = decode(buf, start, end, mask);
-    if (memo.size >= REPEAT_ENTRIES) memo.clear();
-    memo.set(key, masked);
+    keys[slot] = Buffer.from(buf.subarray(start, end));
+    results[slot] = masked;
     return masked;
   };
+}
+
+function sameBytes(key: Buffer, buf: Buffer, start: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key[i] !== buf[start + i]) return false;
+  return true;
 }
 
 const jsonbCell: CellCodec = (buf, start, end, mask) => {

@@ -99,4 +99,20 @@ describe('maskingRowTransform', () => {
       expect.objectContaining({ name: 'notes', strategy: 'detect', cells: 3, detections: { ssn: 3 } }),
     ]);
   });
+
+  it('gives every value its own masked result when there are more distinct values than the memo holds', () => {
+    const engine = new MaskingEngine(config);
+    const plan = engine.planResult('agent', [{ name: 'ssn', origin: { schema: 'c', table: 'p', column: 'ssn' }, type: 'text' }]);
+    if (!plan.ok) throw new Error(plan.message);
+    const masker = engine.rowMasker(plan);
+    const transform = maskingRowTransform(masker, [column('ssn', 25, 'text')], 'postgres');
+    const values = Array.from({ length: 10_000 }, (_, i) => `900-11-${String(i).padStart(4, '0')}`);
+    for (const round of [1, 2]) {
+      for (const v of values) {
+        const b = Buffer.from(v);
+        expect(transform.apply(0, b, 0, b.length)?.toString(), `round ${round}`).toBe(`***-**-${v.slice(-4)}`);
+      }
+    }
+    expect(masker.counts()[0]).toMatchObject({ cells: 20_000 });
+  });
 });
