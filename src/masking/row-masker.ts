@@ -24,6 +24,8 @@ interface Slot {
   count: MaskedColumnCount;
   /** Keyed strategies (hash, format): results by value, for this result set only. */
   memo?: Map<string, string | null>;
+  lookups: number;
+  hits: number;
 }
 
 /**
@@ -33,6 +35,9 @@ interface Slot {
  */
 const MEMO_ENTRIES = 4096;
 const MEMOIZED = new Set<MaskingStrategy['kind']>(['hash', 'format']);
+/** Every MEMO_PROBE lookups, a hit rate under MEMO_MIN_HITS turns a column's memo off. */
+const MEMO_PROBE = 2048;
+const MEMO_MIN_HITS = 0.25;
 
 export class RowMasker {
   /** Indexes of the columns it changes; every other column passes through untouched. */
@@ -57,7 +62,7 @@ export class RowMasker {
       const onDetect = (detector: string): void => {
         detections[detector] = (detections[detector] ?? 0) + 1;
       };
-      const slot: Slot = { plan: column as Slot['plan'], fn: closureFor(column, onDetect), count };
+      const slot: Slot = { plan: column as Slot['plan'], fn: closureFor(column, onDetect), count, lookups: 0, hits: 0 };
       if (MEMOIZED.has(decision.strategy.kind)) slot.memo = new Map();
       this.slots[column.index] = slot;
     }
@@ -74,8 +79,15 @@ export class RowMasker {
   }
 
   private memoized(slot: Slot, memo: Map<string, string | null>, value: string): string | null {
+    // A column of mostly distinct values (one row per patient) gains nothing from the memo and
+    // fills the old generation with its entries: a low hit rate turns it off for this result set.
+    if (++slot.lookups % MEMO_PROBE === 0 && slot.hits < slot.lookups * MEMO_MIN_HITS) {
+      slot.memo = undefined;
+      return slot.fn(value);
+    }
     let masked = memo.get(value);
-    if (masked === undefined) {
+    if (masked !== undefined) slot.hits++;
+    else {
       masked = slot.fn(value);
       if (memo.size >= MEMO_ENTRIES) memo.clear();
       memo.set(value, masked);

@@ -34,6 +34,8 @@ function textCell(): CellCodec {
 const REPEAT_MAX_BYTES = 128;
 /** Slots of repeatedCell's table (a power of two): distinct values remembered per column and result set. */
 const REPEAT_SLOTS = 4096;
+const REPEAT_PROBE = 2048;
+const REPEAT_MIN_HITS = 0.25;
 
 /**
  * Text cells of a column whose masking depends on the value alone (RowMasker.repeatable): results
@@ -43,30 +45,57 @@ const REPEAT_SLOTS = 4096;
  */
 function repeatedCell(onReuse: () => void): CellCodec {
   const decode = textCell();
-  const keys: (Buffer | undefined)[] = new Array<Buffer | undefined>(REPEAT_SLOTS);
+  // Keys are latin1 strings (one character per byte) and results unpooled buffers: a small
+  // pooled Buffer kept in the table would keep its whole 8 KB pool slab alive.
+  const keys: (string | undefined)[] = new Array<string | undefined>(REPEAT_SLOTS);
   const results: (Buffer | null)[] = new Array<Buffer | null>(REPEAT_SLOTS);
+  let lastMasked: Buffer | null = null;
+  let lastKept: Buffer | null = null;
+  let lookups = 0;
+  let hits = 0;
+  let off = false;
   return (buf, start, end, mask) => {
     const n = end - start;
-    if (n > REPEAT_MAX_BYTES) return decode(buf, start, end, mask);
+    if (off || n > REPEAT_MAX_BYTES) return decode(buf, start, end, mask);
+    // A column of mostly distinct values would only fill the table (and the old generation) with
+    // keys: after each REPEAT_PROBE lookups, a hit rate under REPEAT_MIN_HITS turns the memo off.
+    if (++lookups % REPEAT_PROBE === 0 && hits < lookups * REPEAT_MIN_HITS) {
+      off = true;
+      keys.fill(undefined);
+      results.fill(null);
+      return decode(buf, start, end, mask);
+    }
     // FNV-1a over the bytes.
     let h = 0x811c9dc5 ^ n;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     const slot = h & (REPEAT_SLOTS - 1);
     const key = keys[slot];
     if (key !== undefined && key.length === n && sameBytes(key, buf, start)) {
+      hits++;
       onReuse();
       return results[slot] ?? null;
     }
     const masked = decode(buf, start, end, mask);
-    keys[slot] = Buffer.from(buf.subarray(start, end));
-    results[slot] = masked;
-    return masked;
+    // decode() hands back the same buffer while the masked text repeats (redact, a constant).
+    if (masked !== lastMasked) {
+      lastMasked = masked;
+      lastKept = masked === null ? null : unpooledCopy(masked);
+    }
+    keys[slot] = buf.toString('latin1', start, end);
+    results[slot] = lastKept;
+    return lastKept;
   };
 }
 
-function sameBytes(key: Buffer, buf: Buffer, start: number): boolean {
-  for (let i = 0; i < key.length; i++) if (key[i] !== buf[start + i]) return false;
+function sameBytes(key: string, buf: Buffer, start: number): boolean {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) !== buf[start + i]) return false;
   return true;
+}
+
+function unpooledCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
 
 const jsonbCell: CellCodec = (buf, start, end, mask) => {
