@@ -1,6 +1,7 @@
-// Runs simple Query messages on a gateway-owned upstream connection and collects text rows
-// (PostgreSQL docs, "Simple Query"). Used for the gateway's own catalog reads, never for
-// client traffic; one query at a time per connection.
+// Runs simple Query messages on a gateway-owned upstream connection and collects text rows, or
+// hands them one by one to a callback (PostgreSQL docs, "Simple Query"). Used for the gateway's own
+// catalog reads and dictionary refreshes, never for client traffic; one query at a time per
+// connection.
 import type net from 'node:net';
 import { serialize, type DatabaseError } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
@@ -21,7 +22,7 @@ export class SimpleQueryError extends Error {
 
 export class SimpleQueryConnection {
   private readonly parser = new Parser();
-  private current: { rows: TextRows; error?: SimpleQueryError; resolve: (r: TextRows) => void; reject: (e: Error) => void } | undefined;
+  private current: { onRow: (fields: (string | null)[]) => void; error?: SimpleQueryError; resolve: () => void; reject: (e: Error) => void } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private broken: Error | undefined;
 
@@ -43,8 +44,25 @@ export class SimpleQueryConnection {
   }
 
   /** Runs one query string; resolves with the rows of its last result set. */
-  query(sql: string): Promise<TextRows> {
-    const run = this.queue.then(() => this.runOne(sql));
+  async query(sql: string): Promise<TextRows> {
+    let rows: TextRows = [];
+    let description: unknown;
+    await this.forEachRow(sql, (fields, result) => {
+      if (result !== description) {
+        description = result;
+        rows = [];
+      }
+      rows.push(fields);
+    });
+    return rows;
+  }
+
+  /**
+   * Runs one query string and hands each row to `onRow` as it arrives, with a token that changes
+   * with each result set; nothing is kept, so a large result costs no memory here.
+   */
+  forEachRow(sql: string, onRow: (fields: (string | null)[], result: object) => void): Promise<void> {
+    const run = this.queue.then(() => this.runOne(sql, onRow));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -53,10 +71,12 @@ export class SimpleQueryConnection {
     if (!this.socket.destroyed) this.socket.end(serialize.end());
   }
 
-  private runOne(sql: string): Promise<TextRows> {
+  private result: object = {};
+
+  private runOne(sql: string, onRow: (fields: (string | null)[], result: object) => void): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      this.current = { rows: [], resolve, reject };
+      this.current = { onRow: (fields) => onRow(fields, this.result), resolve, reject };
       this.socket.write(serialize.query(sql));
     });
   }
@@ -65,10 +85,10 @@ export class SimpleQueryConnection {
     const cur = this.current;
     switch (msg.name) {
       case 'rowDescription':
-        if (cur) cur.rows = [];
+        this.result = {};
         return;
       case 'dataRow':
-        cur?.rows.push((msg as unknown as { fields: (string | null)[] }).fields);
+        cur?.onRow((msg as unknown as { fields: (string | null)[] }).fields);
         return;
       case 'error': {
         const e = msg as DatabaseError;
@@ -79,7 +99,7 @@ export class SimpleQueryConnection {
         this.current = undefined;
         if (!cur) return;
         if (cur.error) cur.reject(cur.error);
-        else cur.resolve(cur.rows);
+        else cur.resolve();
         return;
       default:
         return; // CommandComplete, notices, parameter status

@@ -3,7 +3,7 @@ export { MaskingEngine } from './engine.js';
 export { MaskingRules, type ColumnDecision, type ColumnPlan, type ColumnRef, type MaskingPlan, type PlanColumn, type PlanContext, type PrivilegedColumn } from './plan.js';
 export { RowMasker, type MaskedColumnCount } from './row-masker.js';
 export { maskingRowTransform } from './row-transform.js';
-export { ContentScanner, type Span } from './scanner.js';
+export { ContentScanner, addDictionaryWords, type Span } from './scanner.js';
 export { builtinDetectors, builtinDetectorNames, luhn, type Detector } from './detectors.js';
 export { buildMaskFn, type MaskFn, type StrategyDeps } from './strategies.js';
 export { derivedStrategy, strictness } from './strictness.js';

@@ -218,6 +218,14 @@ const nonAsciiLetter = /[\p{L}\p{M}]/u;
  * `O` and `Hale`, so a name inside a compound is found and only that name is masked. Characters
  * outside the Basic Multilingual Plane (emoji, rare scripts) separate words.
  */
+/**
+ * Adds the words of a dictionary entry to `into`, in lower case, as setDictionary reads them:
+ * for callers that gather a large dictionary as its entries stream in.
+ */
+export function addDictionaryWords(entry: string, into: Set<string>): void {
+  for (const word of splitWords(entry)) into.add(lowerWord(word));
+}
+
 function splitWords(text: string): string[] {
   const words: string[] = [];
   let start = -1;

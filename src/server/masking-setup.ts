@@ -4,6 +4,7 @@
 // gateway-owned connection with the upstream's own login (the URL's), never a client's.
 import type { GatewayConfig, MaskingConfig, UpstreamConfig } from '../policy/config/types.js';
 import type { Logger } from '../log.js';
+import { addDictionaryWords } from '../masking/index.js';
 import { ResultMasking } from '../session/result-masking.js';
 import type { StatementAnalyzer } from '../sql/analysis.js';
 import { PgCatalog } from './pg-catalog.js';
@@ -99,10 +100,17 @@ export class GatewayMasking {
       return;
     }
     try {
-      const rows = await catalog.query(query);
-      const words = rows.map((r) => r[0]).filter((v): v is string => typeof v === 'string' && v.length > 0);
-      this.results.setDictionary(name, words);
-      this.log.info({ dictionary: name, entries: words.length }, 'masking dictionary refreshed');
+      // Split into words as rows arrive: memory follows the distinct words, not the table's rows.
+      const words = new Set<string>();
+      let entries = 0;
+      await catalog.forEachRow(query, (fields) => {
+        const v = fields[0];
+        if (typeof v !== 'string' || v.length === 0) return;
+        entries++;
+        addDictionaryWords(v, words);
+      });
+      this.results.setDictionary(name, [...words]);
+      this.log.info({ dictionary: name, entries, words: words.size }, 'masking dictionary refreshed');
     } catch (err) {
       this.log.error({ dictionary: name, err: errText(err) }, 'masking dictionary refresh failed; keeping the previous words');
     }

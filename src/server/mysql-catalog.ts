@@ -4,6 +4,7 @@
 // view over a protected table would pass unmasked. View definitions are read from
 // information_schema.VIEWS and traced with the gateway's own MySQL analysis. The connection is
 // the gateway's (mysql2 driver, the upstream URL's login), never a client's.
+import type { EventEmitter } from 'node:events';
 import type mysql from 'mysql2/promise';
 import type { UpstreamConfig } from '../policy/config/types.js';
 import type { StatementAnalyzer, TableRef } from '../sql/analysis.js';
@@ -66,11 +67,28 @@ export class MysqlCatalog implements OriginCatalog {
     return this.loading;
   }
 
-  /** A query of the gateway's own (a masking dictionary refresh); rows as text. */
-  async query(sql: string): Promise<Row[]> {
+  /** Rows of one of the catalog's own queries, as text. */
+  private async query(sql: string): Promise<Row[]> {
     const conn = await this.connect();
     const [rows] = await conn.query({ sql, rowsAsArray: true });
     return (rows as unknown[][]).map((r) => r.map((v) => (v === null || v === undefined ? null : String(v))));
+  }
+
+  /** A query of the gateway's own (a masking dictionary refresh), row by row as text; nothing is kept. */
+  async forEachRow(sql: string, onRow: (fields: (string | null)[]) => void): Promise<void> {
+    const conn = await this.connect();
+    // The callback API's row events (the promise API gathers the whole result first); its
+    // connection is there at run time, not in the promise API's typings.
+    const core = (conn as unknown as { connection: { query(opts: { sql: string; rowsAsArray: boolean }): EventEmitter } }).connection;
+    await new Promise<void>((resolve, reject) => {
+      core
+        .query({ sql, rowsAsArray: true })
+        .on('result', (row: unknown) => {
+          if (Array.isArray(row)) onRow(row.map((v: unknown) => (v === null || v === undefined ? null : String(v))));
+        })
+        .on('error', reject)
+        .on('end', () => resolve());
+    });
   }
 
   stop(): void {

@@ -4,7 +4,7 @@
 // change it too). Masking uses it to name the origin of result columns; a stale snapshot makes
 // masking stricter, never looser.
 import { connectUpstream, type UpstreamLogin } from '../../protocols/postgres/upstream-handshake.js';
-import { SimpleQueryConnection, type TextRows } from '../../protocols/postgres/simple-query.js';
+import { SimpleQueryConnection } from '../../protocols/postgres/simple-query.js';
 import type { Logger } from '../log.js';
 import type { TableRef } from '../sql/analysis.js';
 import type { ColumnRef } from '../masking/index.js';
@@ -55,10 +55,10 @@ export class PgCatalog implements OriginCatalog {
     return table.schema !== undefined && this.snapshot?.relationNamed(table.schema, table.name) !== undefined;
   }
 
-  /** Runs a query of the gateway's own (a masking dictionary refresh) on the catalog connection. */
-  async query(sql: string): Promise<TextRows> {
+  /** Runs a query of the gateway's own (a masking dictionary refresh) on the catalog connection, row by row. */
+  async forEachRow(sql: string, onRow: (fields: (string | null)[]) => void): Promise<void> {
     const conn = await this.connect();
-    return conn.query(sql);
+    await conn.forEachRow(sql, (fields) => onRow(fields));
   }
 
   async refresh(): Promise<void> {
