@@ -1,7 +1,7 @@
 // The audit trail's thread (see threaded-sink.ts): chains, hashes and stores the events the
 // gateway's threads send it, checkpoints the chain, and reports health back.
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
+import type { Logger } from '../log.js';
 import type { AuditHealth } from './sink.js';
 import type { AuditWorkerData, FromAuditWorker, ToAuditWorker } from './threaded-sink.js';
 import type { AuditTransport } from './trail.js';
@@ -13,7 +13,7 @@ const data = workerData as AuditWorkerData;
 const config = data.config;
 
 const send = (m: FromAuditWorker): void => port.postMessage(m);
-const log = pino({ level: data.logLevel, base: null, timestamp: false }, { write: (line: string) => send({ op: 'log', line }) });
+const log = forwardingLogger(data.logLevel);
 
 // kafkajs is loaded only when brokers are configured.
 let transport: AuditTransport;
@@ -52,3 +52,20 @@ port.on('message', (m: ToAuditWorker) => {
     (err: unknown) => send({ op: 'failed', error: `audit close failed: ${err instanceof Error ? err.message : String(err)}` }),
   );
 });
+
+/**
+ * The transports' logger on this thread: each line goes to the gateway's thread, which logs it
+ * with its own logger (ThreadedAuditSink.relayLog). Not pino: pino would cost this thread about
+ * 5 MB, for the few lines a transport writes (state changes, failures).
+ */
+function forwardingLogger(level: string): Logger {
+  const levels: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+  const min = levels[level] ?? Infinity;
+  const at = (n: number) => (a?: unknown, b?: unknown): void => {
+    if (n < min) return;
+    const [fields, msg] = typeof a === 'string' ? [{}, a] : [a ?? {}, b];
+    send({ op: 'log', line: JSON.stringify({ ...(fields as object), level: n, msg }) });
+  };
+  const logger = { level, trace: at(10), debug: at(20), info: at(30), warn: at(40), error: at(50), fatal: at(60), child: () => logger };
+  return logger as unknown as Logger;
+}

@@ -103,6 +103,16 @@ describe('ThreadedAuditSink', () => {
     await sink.close();
   });
 
+  it("relays the worker's log lines to the gateway's logger, and spools while Kafka is unreachable", async () => {
+    const captured = capturingLogger();
+    const kafka = { brokers: ['127.0.0.1:1'], topicPrefix: 'sqlveil', clientId: 'sqlveil-test', topics: { sessions: 's', statements: 'st', approvals: 'a' }, partitions: 1, lingerMs: 5, batchSize: 100 };
+    const sink = createThreadedAuditSink({ ...config(join(dir, 'unused.jsonl')), signingKey: undefined, kafka, spool: { dir: join(dir, 'kafka-spool'), maxBytes: 1 << 20 } }, { log: captured.log });
+    sink.emit({ type: 'statement', session: 'ses_1', at: '2026-11-24T00:00:00.000Z' });
+    await vi.waitFor(() => expect(captured.lines().some((l) => l.msg === 'audit: Kafka unreachable; events go to the local spool' && l.level === 50)).toBe(true), { timeout: 20_000, interval: 50 });
+    await vi.waitFor(() => expect(sink.health()).toMatchObject({ transport: 'kafka', state: 'spooling', writable: true }), { timeout: 5000, interval: 50 });
+    await sink.close();
+  }, 40_000);
+
   it('a signing key that cannot be read stops the gateway before any worker starts', () => {
     expect(() => createThreadedAuditSink({ ...config(join(dir, 'x.jsonl')), signingKey: join(dir, 'missing.pem') })).toThrow();
   });
