@@ -33,6 +33,8 @@ export interface MysqlRequestOutcome {
   /** SQLSTATE of the ERR that ended it (the server's or the gateway's). */
   sqlState: string | undefined;
   execute: boolean;
+  /** Rows of an open cursor the client fetched (COM_STMT_FETCH): reported per fetch. */
+  fetch?: boolean;
   /** The relay stopped (the session ended) before the run did. */
   interrupted: boolean;
 }

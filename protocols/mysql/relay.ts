@@ -69,12 +69,13 @@ export class MysqlRelay {
     if (this.expect) this.endRequest(this.expect, true);
   }
 
-  /** Reports the end of a statement's run (not of a PREPARE, a cursor FETCH or a command outside SQL). */
+  /** Reports the end of a statement's run, or of a cursor FETCH (its rows); not of a PREPARE or a command outside SQL. */
   private endRequest(e: Expect, interrupted = false): void {
-    if (e.startedAt === 0 || e.context === undefined || e.kind === 'prepare' || e.kind === 'fetch') return;
+    if (e.startedAt === 0 || e.context === undefined || e.kind === 'prepare') return;
     const startedAt = e.startedAt;
     e.startedAt = 0;
-    this.hooks.requestEnd(e.context, { rows: e.totalRows, startedAt, sqlState: e.sqlState, execute: e.entry !== undefined, interrupted });
+    const fetch = e.kind === 'fetch';
+    this.hooks.requestEnd(e.context, { rows: e.totalRows, startedAt, sqlState: e.sqlState, execute: e.entry !== undefined && !fetch, fetch, interrupted });
   }
 
   // ---- client -> server ----

@@ -137,7 +137,7 @@ export const auditEventSchema = {
     }),
     statement: typed('statement', 'A statement the client sent: a refusal when it was decided; an allowed statement once per run, when the run ended (a prepared statement once per execution).', ['subject', 'role', 'via', 'sql', 'redacted', 'decision'], {
       ...who,
-      via: { enum: ['simple', 'prepare', 'execute', 'function-call'], description: 'simple: a statement string; prepare: a refused preparation; execute: one execution of a prepared statement.' },
+      via: { enum: ['simple', 'prepare', 'execute', 'fetch', 'function-call'], description: 'simple: a statement string; prepare: a refused preparation; execute: one execution of a prepared statement; fetch: rows fetched from its open cursor (MySQL COM_STMT_FETCH), one event per fetch.' },
       sql: { ...str, description: 'SQL text; literals replaced by `?` when `redacted`.' },
       redacted: { type: 'boolean' },
       sqlLength: { ...count, description: 'Length of the text when `sql` was cut (at 32 KiB characters).' },

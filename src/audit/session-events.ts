@@ -90,11 +90,14 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Analy
  * The members of a statement event that say what the statement was and what was decided, in
  * event order (`via` to `observed`); absent ones are `undefined`, which JSON leaves out.
  */
-function statementMembers(text: AuditSqlText, req: StatementRequest, decision: StatementDecision, execute: boolean) {
+/** What the event's `via` says of a run. */
+type RunVia = 'execute' | 'fetch' | undefined;
+
+function statementMembers(text: AuditSqlText, req: StatementRequest, decision: StatementDecision, runVia: RunVia) {
   const allowed = decision.action === 'allow' ? decision : undefined;
   const analysed = analysisFields(allowed?.statements);
   return {
-    via: execute ? 'execute' : req.via,
+    via: runVia ?? req.via,
     name: req.name || undefined,
     sql: text.sql,
     redacted: text.redacted,
@@ -124,9 +127,9 @@ interface MembersText {
 const membersTextCache = new WeakMap<StatementDecision, MembersText>();
 
 /** `,` and the JSON members of statementMembers, reusing the last text made for the same decision when it is the same. */
-function membersJson(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, execute: boolean): string {
+function membersJson(protocol: WireProtocol, req: StatementRequest, decision: StatementDecision, redact: SqlRedactor | false | undefined, runVia: RunVia): string {
   const text = sqlTextOf(protocol, req, decision, redact);
-  const via = execute ? 'execute' : req.via;
+  const via = runVia ?? req.via;
   const last = membersTextCache.get(decision);
   if (
     last !== undefined &&
@@ -139,7 +142,7 @@ function membersJson(protocol: WireProtocol, req: StatementRequest, decision: St
   ) {
     return last.json;
   }
-  const json = `,${JSON.stringify(statementMembers(text, req, decision, execute)).slice(1, -1)}`;
+  const json = `,${JSON.stringify(statementMembers(text, req, decision, runVia)).slice(1, -1)}`;
   membersTextCache.set(decision, { text, via, name: req.name, json });
   return json;
 }
@@ -167,7 +170,7 @@ export function statementEvent(
     role: by.role,
     actor: by.actor,
     n,
-    ...statementMembers(sqlTextOf(session.client.protocol, req, decision, redact), req, decision, run?.execute === true),
+    ...statementMembers(sqlTextOf(session.client.protocol, req, decision, redact), req, decision, runViaOf(run)),
     rule: denied?.rule,
     reason: denied?.message,
     rows: run?.rows,
@@ -189,6 +192,7 @@ export class StatementEventText {
   private readonly head: string;
   private readonly who: string;
   private readonly byContext = new WeakMap<StatementContext, string>();
+  private readonly fetchByContext = new WeakMap<StatementContext, string>();
 
   constructor(
     private readonly session: SessionInfo,
@@ -200,12 +204,13 @@ export class StatementEventText {
   }
 
   run(n: number, context: StatementContext, run: StatementRun): string {
-    // A statement string runs once; a prepared statement once per execution: only that is worth keeping.
-    const execute = run.execute === true;
-    let fixed = execute ? this.byContext.get(context) : undefined;
+    // A statement string runs once; a prepared statement once per execution (and fetch): only that is worth keeping.
+    const via = runViaOf(run);
+    const cache = via === 'execute' ? this.byContext : via === 'fetch' ? this.fetchByContext : undefined;
+    let fixed = cache?.get(context);
     if (fixed === undefined) {
-      fixed = membersJson(this.session.client.protocol, context.request, context.decision, this.redact, execute);
-      if (execute) this.byContext.set(context, fixed);
+      fixed = membersJson(this.session.client.protocol, context.request, context.decision, this.redact, via);
+      cache?.set(context, fixed);
     }
     let out = `${this.head},"at":"${isoNow()}"${this.who},"n":${n}${fixed},"rows":${run.rows},"durationMs":${roundMs(run.durationMs)}`;
     if (run.sqlState !== undefined) out += `,"sqlState":${JSON.stringify(run.sqlState)}`;
@@ -214,6 +219,11 @@ export class StatementEventText {
     if (run.privileged) out += `,"privileged":${JSON.stringify(run.privileged)}`;
     return out;
   }
+}
+
+function runViaOf(run: StatementRun | undefined): RunVia {
+  if (run?.fetch) return 'fetch';
+  return run?.execute ? 'execute' : undefined;
 }
 
 function roundMs(ms: number): number {

@@ -132,6 +132,7 @@ export class SessionPipeline {
       execute: outcome.execute,
       interrupted: outcome.interrupted,
     };
+    if (outcome.fetch) run.fetch = true;
     // Results stream in the order of the runs they belong to: what was masked so far is this run's.
     if (this.runMasked.length > 0) run.masked = this.runMasked.splice(0);
     if (this.runPrivileged.length > 0) run.privileged = this.runPrivileged.splice(0);

@@ -115,6 +115,8 @@ export interface RunOutcome {
   sqlState: string | undefined;
   /** An execution of a prepared statement. */
   execute: boolean;
+  /** Rows of an open cursor the client fetched (MySQL COM_STMT_FETCH), reported per fetch. */
+  fetch?: boolean;
   /** The session ended before the run did. */
   interrupted: boolean;
 }
@@ -128,6 +130,8 @@ export interface StatementRun {
   sqlState?: string;
   /** An execution of a prepared statement (else the run of the statement string itself). */
   execute?: boolean;
+  /** A fetch of rows from a prepared statement's open cursor. */
+  fetch?: boolean;
   /** The session ended before the run did: its outcome is unknown. */
   interrupted?: boolean;
   /** What masking did in the run's result sets, in order: per masked column its strategy, rule and cells. */

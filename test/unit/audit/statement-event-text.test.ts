@@ -32,6 +32,11 @@ const cases: { name: string; context: StatementContext; run: StatementRun; actor
     actor: 'planner-bot',
   },
   {
+    name: 'a fetch from an open cursor',
+    context: { request: { sql: 'select ssn from clinic.patients where id > ?', via: 'prepare', name: '7' }, decision: { action: 'allow', statements, maxRows: 100 } },
+    run: { rows: 10, durationMs: 0.2, fetch: true },
+  },
+  {
     name: 'a masked result and a privileged read',
     context: { request: { sql: 'select ssn, full_name from clinic.patients', via: 'simple', name: '' }, decision: { action: 'allow', statements } },
     run: { rows: 2, durationMs: 3, masked: [{ index: 0, name: 'ssn', strategy: 'partial', rule: 'ssn', via: 'origin', cells: 2 }], privileged: [{ index: 1, name: 'full_name', rules: ['names'] }] },
@@ -53,6 +58,14 @@ describe('StatementEventText', () => {
       fromText.at = fromObject.at;
       expect(JSON.stringify(fromText)).toBe(JSON.stringify(fromObject));
     }
+  });
+
+  it('says how each run came: execute, fetch, or the statement string', () => {
+    const s = session();
+    const text = new StatementEventText(s, who(s), undefined);
+    const context = cases[2]!.context;
+    const via = (run: StatementRun) => (JSON.parse(`{${text.run(1, context, run)}}`) as { via: string }).via;
+    expect([via({ rows: 1, durationMs: 1, execute: true }), via({ rows: 1, durationMs: 1, fetch: true }), via({ rows: 1, durationMs: 1, execute: true })]).toEqual(['execute', 'fetch', 'execute']);
   });
 
   it('redacts literals, and keeps them when redaction is off (audit.redactLiterals: false)', () => {

@@ -56,7 +56,7 @@ interface Calls {
   idle: number;
   kills: number;
   /** Runs reported ended: context, rows, SQLSTATE, interrupted. */
-  ends: { context: unknown; rows: number; sqlState: string | undefined; interrupted: boolean }[];
+  ends: { context: unknown; rows: number; sqlState: string | undefined; interrupted: boolean; execute?: boolean; fetch?: boolean }[];
 }
 
 function setup(opts: { deprecateEof: boolean; verdict?: (sql: string) => MysqlVerdict | Promise<MysqlVerdict>; rewrite?: boolean; killDelay?: Promise<void> }) {
@@ -74,7 +74,7 @@ function setup(opts: { deprecateEof: boolean; verdict?: (sql: string) => MysqlVe
       return { rewrite: () => Buffer.from([3, 0x2a, 0x2a, 0x2a]) };
     },
     resultEnd: (rows) => calls.resultEnds.push(rows),
-    requestEnd: (context, o) => calls.ends.push({ context, rows: o.rows, sqlState: o.sqlState, interrupted: o.interrupted }),
+    requestEnd: (context, o) => calls.ends.push({ context, rows: o.rows, sqlState: o.sqlState, interrupted: o.interrupted, ...(o.execute ? { execute: true } : {}), ...(o.fetch ? { fetch: true } : {}) }),
     idle: () => calls.idle++,
     rowLimitExceeded: (limit) => ({ errno: 1104, sqlState: '54000', message: `cut at ${limit}` }),
     killQuery: () => {
@@ -223,7 +223,7 @@ describe('MySQL relay', () => {
   });
 
   it('remembers allowed prepared statements, refuses unknown ids, and follows cursors (EOF-style)', () => {
-    const t = setup({ deprecateEof: false, verdict: (sql) => ({ allow: true, maxRows: sql.includes('limited') ? 1 : undefined }) });
+    const t = setup({ deprecateEof: false, verdict: (sql) => ({ allow: true, maxRows: sql.includes('limited') ? 1 : undefined, context: sql }) });
     const prepare = pkt(0, (x) => x.int1(Command.STMT_PREPARE).string('select ssn from patients where id = ?'));
     t.client.feed(prepare);
     t.server.take();
@@ -252,6 +252,12 @@ describe('MySQL relay', () => {
     expect(t.client.take().equals(rows)).toBe(true);
     expect(t.calls.columns.at(-1)!.map((c) => c.name)).toEqual(['ssn']);
     expect(t.calls.resultEnds.at(-1)).toBe(2);
+    // The audit hears of the execution (no rows: the cursor holds them) and of the fetch (its rows).
+    const sql = 'select ssn from patients where id = ?';
+    expect(t.calls.ends).toEqual([
+      { context: sql, rows: 0, sqlState: undefined, interrupted: false, execute: true },
+      { context: sql, rows: 2, sqlState: undefined, interrupted: false, fetch: true },
+    ]);
     // CLOSE forgets the statement: a later EXECUTE is refused without reaching the server.
     t.client.feed(pkt(0, (x) => x.int1(Command.STMT_CLOSE).int4(7)));
     t.server.take();
