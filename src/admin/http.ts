@@ -1,12 +1,13 @@
 // The admin endpoint: Prometheus metrics and health probes.
 import http from 'node:http';
 import type { GatewayMetrics } from './metrics.js';
+import type { Readiness } from './readiness.js';
 import { handleApprovals, isApprovalsPath, type ApprovalsAdmin } from './approvals-api.js';
 
 export interface AdminState {
   metrics: GatewayMetrics;
-  /** True once every listener is bound. */
-  ready: () => boolean;
+  /** Ready: listeners bound, audit writable, upstreams reachable (readiness.ts). */
+  ready: () => Promise<Readiness>;
   /** The approvals API (approvals-api.ts); absent: /approvals is not served. */
   approvals?: ApprovalsAdmin;
 }
@@ -26,11 +27,12 @@ export function startAdminServer(host: string, port: number, state: AdminState):
       case '/healthz':
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
         return;
-      case '/readyz': {
-        const ok = state.ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+      case '/readyz':
+        state.ready().then(
+          (r) => res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ready\n' : `not ready\n${r.reasons.join('\n')}\n`),
+          () => res.writeHead(503, { 'content-type': 'text/plain' }).end('not ready\n'),
+        );
         return;
-      }
       default:
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

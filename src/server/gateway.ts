@@ -8,6 +8,7 @@ import { JwtVerifier } from '../identity/jwt-verifier.js';
 import type { TokenVerifier } from '../identity/types.js';
 import { GatewayMetrics } from '../admin/metrics.js';
 import { startAdminServer } from '../admin/http.js';
+import { ReadinessCheck } from '../admin/readiness.js';
 import type { AuditSink } from '../audit/sink.js';
 import { createThreadedAuditSink } from '../audit/threaded-sink.js';
 import { isoNow } from '../audit/clock.js';
@@ -72,6 +73,8 @@ export class Gateway {
     this.audit = opts.audit ?? createThreadedAuditSink(config.audit, { log: opts.log, cells: this.metrics.auditCells() });
     this.env = opts.env ?? process.env;
     this.policy = new PolicyStore(config, opts.log, { env: this.env });
+    this.policy.on('reloaded', () => this.metrics.policyReload('applied'));
+    this.policy.on('rejected', () => this.metrics.policyReload('rejected'));
     this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));
     this.policy.on('rejected', (e) => this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length }));
     this.masking = new GatewayMasking(config, () => this.policy.masking(), (u) => (u.tls.caFile ? readFileSync(u.tls.caFile) : undefined), opts.log);
@@ -94,7 +97,11 @@ export class Gateway {
       await this.listen(l);
     }
     if (this.config.admin) {
-      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => this.ready && this.audit.writable(), approvals: this.approvals });
+      const readiness = new ReadinessCheck(this.config.upstreams, () => [
+        ...(this.ready ? [] : ['listeners not bound yet']),
+        ...(this.audit.writable() ? [] : ['audit trail not writable: statements are refused']),
+      ]);
+      this.admin = await startAdminServer(this.config.admin.host, this.config.admin.port, { metrics: this.metrics, ready: () => readiness.check(), approvals: this.approvals });
     }
     this.ready = true;
   }

@@ -4,7 +4,7 @@
 import { AUDIT_UNAVAILABLE_MESSAGE, type AuditSink } from '../audit/sink.js';
 import { sessionEndEvent, sessionStartEvent, statementCutEvent, statementEvent, StatementEventText, who } from '../audit/session-events.js';
 import type { SqlRedactor } from '../audit/statement-text.js';
-import type { GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
+import type { Cell, GatewayMetrics, ProtocolCells } from '../admin/metrics.js';
 import type { StatementInfo } from '../sql/analysis.js';
 import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform, type SessionInfo, type StatementContext, type StatementDecision, type RunOutcome, type StatementRequest, type StatementRun } from './types.js';
 
@@ -109,13 +109,19 @@ export class SessionPipeline {
 
   /** A refusal is audited now; an allowed statement when each of its runs ends (statementEnd). */
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
-    if (decision.action === 'allow') {
-      this.cells.allowed.value++;
-      return decision;
-    }
-    this.cells.denied.value++;
+    this.statementCell(decision).value++;
+    if (decision.action === 'allow') return decision;
     this.parts.audit.emit(statementEvent(this.session, ++this.audited, req, decision, this.parts.redact, this.who));
     return decision;
+  }
+
+  /** The statements counter for a decision, by decision object: the gate hands repeats of a shape the same one. */
+  private statementCell(decision: StatementDecision): Cell {
+    return this.parts.metrics.statementFor(this.session.client.protocol, decision, () => {
+      const statements = decision.action === 'allow' ? decision.statements : undefined;
+      const kind = statements === undefined || statements.length === 0 ? 'unknown' : statements.length > 1 ? 'multiple' : statements[0]!.kind;
+      return { decision: decision.action, kind };
+    });
   }
 
   /** What the protocol code attaches to an allowed statement and hands back at the end of each run. */
@@ -125,9 +131,11 @@ export class SessionPipeline {
 
   /** One run of an allowed statement ended: audited with its rows, duration and outcome. */
   statementEnd(context: StatementContext, outcome: RunOutcome): void {
+    const durationMs = performance.now() - outcome.startedAt;
+    this.cells.duration.observe(durationMs / 1000);
     const run: StatementRun = {
       rows: outcome.rows,
-      durationMs: performance.now() - outcome.startedAt,
+      durationMs,
       sqlState: outcome.sqlState,
       execute: outcome.execute,
       interrupted: outcome.interrupted,
@@ -165,7 +173,12 @@ export class SessionPipeline {
     const masked = this.reporting;
     if (!masked) return;
     this.reporting = undefined;
-    this.runMasked.push(...masked.maskedCounts());
+    const counts = masked.maskedCounts();
+    for (const c of counts) {
+      const { strategy, cells } = c as { strategy?: string; cells?: number };
+      if (strategy !== undefined && cells) this.parts.metrics.masked(this.session.client.protocol, strategy).value += cells;
+    }
+    this.runMasked.push(...counts);
     this.runPrivileged.push(...masked.privileged);
   }
 

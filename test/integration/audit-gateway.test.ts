@@ -56,6 +56,13 @@ describe('gateway audit on Kafka', () => {
     await client.end();
     const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
     expect(metrics).toMatch(/sqlveil_audit_writable 1/);
+    // Statements by decision and kind (a prepared statement counts once, at its Parse); one duration per run.
+    expect(metrics).toMatch(/sqlveil_statements_total\{protocol="postgres",decision="allow",kind="select"\} 4\n/);
+    expect(metrics).toMatch(/sqlveil_statements_total\{protocol="postgres",decision="deny",kind="unknown"\} 1\n/);
+    expect(metrics).toMatch(/sqlveil_statement_duration_seconds_count\{protocol="postgres"\} 5\n/);
+    expect(metrics).toMatch(/sqlveil_statement_duration_seconds_bucket\{protocol="postgres",le="\+Inf"\} 5\n/);
+    const ready = await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
     await gw.stop();
     gw = undefined;
 

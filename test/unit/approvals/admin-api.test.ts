@@ -29,7 +29,7 @@ let service: ApprovalService;
 
 beforeAll(async () => {
   service = new ApprovalService({ store: new MemoryApprovalStore(), audit: new MemoryAuditSink(), log: silent });
-  server = await startAdminServer('127.0.0.1', 0, { metrics: new GatewayMetrics(), ready: () => true, approvals: { service, approvers: verifier } });
+  server = await startAdminServer('127.0.0.1', 0, { metrics: new GatewayMetrics(), ready: async () => ({ ready: true, reasons: [] }), approvals: { service, approvers: verifier } });
   const addr = server.address() as { port: number };
   base = `http://127.0.0.1:${addr.port}`;
 });
