@@ -1,5 +1,7 @@
 // Gateway counters, rendered in the Prometheus text exposition format. Hot paths hold their
-// counter cells directly (one increment, no label formatting per event).
+// counter cells directly (one increment, no label formatting per event). Not prom-client: its
+// labelled child costs ~180 ns an increment and ~280 ns a histogram observation here, against
+// ~1 and ~6 ns for these cells, and a statement updates several (`node` micro-loop, session 4).
 import type { WireProtocol } from '../policy/config/types.js';
 
 /** One labelled time series. */
