@@ -95,7 +95,7 @@ type RunVia = 'execute' | 'fetch' | undefined;
 
 function statementMembers(text: AuditSqlText, req: StatementRequest, decision: StatementDecision, runVia: RunVia) {
   const allowed = decision.action === 'allow' ? decision : undefined;
-  const analysed = analysisFields(allowed?.statements);
+  const analysed = analysisFields(decision.statements);
   return {
     via: runVia ?? req.via,
     name: req.name || undefined,

@@ -118,7 +118,7 @@ export class SessionPipeline {
   /** The statements counter for a decision, by decision object: the gate hands repeats of a shape the same one. */
   private statementCell(decision: StatementDecision): Cell {
     return this.parts.metrics.statementFor(this.session.client.protocol, decision, () => {
-      const statements = decision.action === 'allow' ? decision.statements : undefined;
+      const statements = decision.statements;
       const kind = statements === undefined || statements.length === 0 ? 'unknown' : statements.length > 1 ? 'multiple' : statements[0]!.kind;
       return { decision: decision.action, kind };
     });

@@ -77,7 +77,10 @@ export class PolicyGate implements StatementGate {
     // Approvals depend on the request (its prepared statement name) and ask each time: not cached.
     if (decision.action === 'approve' && this.parts.approvals && analysis.ok) return this.approval(session, req, analysis, decision, state);
     let decided: StatementDecision;
-    if (decision.action !== 'allow' || !analysis.ok) decided = { ...toSessionDecision(decision), shape };
+    if (decision.action !== 'allow' || !analysis.ok) {
+      decided = { ...toSessionDecision(decision), shape };
+      if (decided.action === 'deny' && analysis.ok) decided.statements = analysis.statements;
+    }
     else {
       decided = decision.maxRows === undefined
         ? { action: 'allow', statements: analysis.statements, shape }

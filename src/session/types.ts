@@ -59,6 +59,8 @@ export type StatementDecision =
       rule?: string;
       /** The string's normalised shape, when it was analysed. */
       shape?: string;
+      /** The analysed statements of the refused string (for the audit and metrics: what was refused). */
+      statements?: readonly StatementInfo[];
     };
 
 /** Where a result column comes from, as far as the protocol says. */

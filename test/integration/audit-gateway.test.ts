@@ -58,7 +58,7 @@ describe('gateway audit on Kafka', () => {
     expect(metrics).toMatch(/sqlveil_audit_writable 1/);
     // Statements by decision and kind (a prepared statement counts once, at its Parse); one duration per run.
     expect(metrics).toMatch(/sqlveil_statements_total\{protocol="postgres",decision="allow",kind="select"\} 4\n/);
-    expect(metrics).toMatch(/sqlveil_statements_total\{protocol="postgres",decision="deny",kind="unknown"\} 1\n/);
+    expect(metrics).toMatch(/sqlveil_statements_total\{protocol="postgres",decision="deny",kind="ddl"\} 1\n/);
     expect(metrics).toMatch(/sqlveil_statement_duration_seconds_count\{protocol="postgres"\} 5\n/);
     expect(metrics).toMatch(/sqlveil_statement_duration_seconds_bucket\{protocol="postgres",le="\+Inf"\} 5\n/);
     const ready = await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`);
@@ -80,6 +80,8 @@ describe('gateway audit on Kafka', () => {
     ]);
     expect(mine.slice(0, 5).every(({ e }) => typeof e.durationMs === 'number' && e.durationMs >= 0)).toBe(true);
     expect(mine[2]!.e.name).toBe(`p_${nonce}`);
+    // A refusal says what was refused, as an allowed statement does.
+    expect(mine[5]!.e.kind).toEqual(['ddl']);
     expect(mine.every(({ r }) => r.stream.startsWith(`${prefix}.audit.statements/`))).toBe(true);
     expect(mine[1]!.e.sql).toBe(`select id as ${nonce}_b from clinic.patients where ssn = ? and ? = ? /* ? */ limit ?`);
     expect(mine[1]!.e.tables).toEqual(['clinic.patients']);
