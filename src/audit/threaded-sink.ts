@@ -65,6 +65,8 @@ export class ThreadedAuditSink implements AuditSink {
   private records: string[] = [];
   private flushScheduled = false;
   private last: AuditHealth;
+  /** Events emitted after close() or a failure: they never reached the worker. */
+  private droppedHere = 0;
   private failure: string | undefined;
   private closing: Promise<void> | undefined;
   private onClosed: (() => void) | undefined;
@@ -97,7 +99,8 @@ export class ThreadedAuditSink implements AuditSink {
 
   emitMembers(type: string, session: string, members: string): void {
     if (this.closing || this.failure !== undefined) {
-      this.last = { ...this.last, dropped: this.last.dropped + 1 };
+      this.droppedHere++;
+      if (this.opts.cells) this.opts.cells.dropped.value++;
       return;
     }
     this.records.push(type, session, members);
@@ -113,7 +116,7 @@ export class ThreadedAuditSink implements AuditSink {
   }
 
   health(): AuditHealth {
-    return this.last;
+    return this.droppedHere === 0 ? this.last : { ...this.last, dropped: this.last.dropped + this.droppedHere };
   }
 
   close(): Promise<void> {
@@ -165,6 +168,9 @@ export class ThreadedAuditSink implements AuditSink {
     if (this.failure !== undefined) return;
     this.failure = reason;
     this.opts.log?.error({ err: reason }, 'audit: the audit trail stopped');
+    // Events not yet handed to the worker are lost with it.
+    this.droppedHere += this.records.length / 3;
+    this.records = [];
     this.setHealth({ ...this.last, state: 'failed', writable: this.opts.config.onFailure === 'drop-and-alert', lastError: reason });
     this.onClosed?.();
   }
@@ -179,7 +185,7 @@ export class ThreadedAuditSink implements AuditSink {
     cells.writable.value = h.writable ? 1 : 0;
     cells.sent.value = h.sent;
     cells.failed.value = h.failed;
-    cells.dropped.value = h.dropped;
+    cells.dropped.value = h.dropped + this.droppedHere;
   }
 
   /** The worker logs through pino into a message; it is logged here, where the gateway's logger lives. */

@@ -79,6 +79,10 @@ describe('ThreadedAuditSink', () => {
     expect(out).toContain(`verify OK: ${total} events, 1 instances, 1/1 checkpoints signature-verified`);
 
     expect(sink.health()).toMatchObject({ transport: 'file', state: 'closed', sent: total + 1, dropped: 0 });
+    // After close, nothing reaches the trail: counted as dropped, never silently lost.
+    sink.emit({ type: 'statement', session: 'ses_late', at: '2026-11-24T00:00:00.000Z' });
+    expect(sink.health().dropped).toBe(1);
+    expect(metrics.auditCells().dropped.value).toBe(1);
     expect(metrics.auditCells().sent.value).toBe(total + 1);
     expect(captured.lines().some((l) => l.msg === 'audit trail ready' && l.instance === sink.instance)).toBe(true);
   });
