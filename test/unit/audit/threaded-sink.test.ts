@@ -117,6 +117,20 @@ describe('ThreadedAuditSink', () => {
     await sink.close();
   }, 40_000);
 
+  it('a worker that dies fails the sink closed: not writable under block, later events counted as dropped', async () => {
+    const captured = capturingLogger();
+    const sink = createThreadedAuditSink({ ...config(join(dir, 'dies.jsonl')), signingKey: undefined }, { log: captured.log });
+    sink.emit({ type: 'statement', session: 'ses_1', at: '2026-11-24T00:00:00.000Z' });
+    await vi.waitFor(() => expect(sink.health().sent).toBe(1), { timeout: 5000, interval: 20 });
+    await (sink as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await vi.waitFor(() => expect(sink.writable()).toBe(false), { timeout: 5000, interval: 20 });
+    expect(sink.health()).toMatchObject({ state: 'failed', writable: false });
+    expect(captured.lines().some((l) => l.msg === 'audit: the audit trail stopped')).toBe(true);
+    sink.emit({ type: 'statement', session: 'ses_1', at: '2026-11-24T00:00:01.000Z' });
+    expect(sink.health().dropped).toBe(1);
+    await sink.close();
+  });
+
   it('a signing key that cannot be read stops the gateway before any worker starts', () => {
     expect(() => createThreadedAuditSink({ ...config(join(dir, 'x.jsonl')), signingKey: join(dir, 'missing.pem') })).toThrow();
   });
