@@ -104,7 +104,7 @@ export class PolicyGate implements StatementGate {
     if (req.via === 'prepare' && req.name !== '') return namedPrepare(decision.approval.name);
     const ask = { session, sql: req.sql, fingerprint: analysis.fingerprint, rule: decision.approval, why: decision.message, maxRows: decision.maxRows };
     return this.parts.approvals!.review(ask).then((d): StatementDecision => {
-      if (d.action !== 'allow') return { ...d, shape: analysis.fingerprint };
+      if (d.action !== 'allow') return { ...d, shape: analysis.fingerprint, statements: analysis.statements };
       this.track(state, analysis);
       return { ...d, statements: analysis.statements, shape: analysis.fingerprint };
     });
