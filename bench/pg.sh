@@ -14,6 +14,7 @@
 # pgbench, pgbouncer (Debian package), and `npm run build` done.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. bench/pgbouncer.sh
 PGHOST=${PGHOST:-127.0.0.1}; PGPORT=${PGPORT:-5432}; PGUSER_DIRECT=${PGUSER_DIRECT:-postgres}; DB=${DB:-test}
 CLIENTS=${CLIENTS:-8}; THREADS=${THREADS:-2}; SECS=${SECONDS_PER_RUN:-10}; SCALE=${SCALE:-10}; ROUNDS=${ROUNDS:-3}
 BOUNCER_PORT=${BOUNCER_PORT:-16401}; VEIL_PORT=${VEIL_PORT:-16402}; ADMIN_PORT=${ADMIN_PORT:-16403}; RELAY_PORT=${RELAY_PORT:-16404}
@@ -24,30 +25,13 @@ TMP=$(mktemp -d); chmod 777 "$TMP"  # pgbouncer runs as postgres and writes its 
 cleanup() {
   [ -n "${VEIL_PID:-}" ] && kill "$VEIL_PID" 2>/dev/null || true
   [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null || true
-  [ -f "$TMP/pgbouncer.pid" ] && kill "$(cat "$TMP/pgbouncer.pid")" 2>/dev/null || true
+  stop_pgbouncer "$TMP"
   sleep 0.3; rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 # pgbouncer in session mode, trust auth, in front of the same database.
-cat > "$TMP/pgbouncer.ini" <<INI
-[databases]
-$DB = host=$PGHOST port=$PGPORT dbname=$DB user=$PGUSER_DIRECT
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-auth_type = trust
-auth_file = $TMP/users.txt
-pool_mode = session
-unix_socket_dir =
-max_client_conn = 200
-default_pool_size = 50
-pidfile = $TMP/pgbouncer.pid
-logfile = $TMP/pgbouncer.log
-INI
-echo "\"$PGUSER_DIRECT\" \"\"" > "$TMP/users.txt"
-chmod 644 "$TMP/pgbouncer.ini" "$TMP/users.txt"
-if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "pgbouncer -d $TMP/pgbouncer.ini"; else pgbouncer -d "$TMP/pgbouncer.ini"; fi || { echo "pgbouncer did not start"; exit 1; }
+start_pgbouncer "$TMP" "$BOUNCER_PORT" "$DB" "$PGHOST" "$PGPORT" "$PGUSER_DIRECT" || { echo "pgbouncer did not start"; exit 1; }
 
 
 # The plain relay: what Node itself costs a proxy, nothing parsed.

@@ -10,6 +10,7 @@
 # Needs: a local PostgreSQL (db test, user postgres, trust), pgbench, pgbouncer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. bench/pgbouncer.sh
 PGHOST=${PGHOST:-127.0.0.1}; PGPORT=${PGPORT:-5432}; DB=${DB:-test}; USER_=${PGUSER_DIRECT:-postgres}
 SECS=${SECONDS_PER_RUN:-5}; ROUNDS=${ROUNDS:-3}; SPINS=${SPINS:-0 1 2 5 10}
 BOUNCER_PORT=${BOUNCER_PORT:-16421}; RELAY_PORT=${RELAY_PORT:-16422}
@@ -18,25 +19,11 @@ command -v pgbouncer >/dev/null || { echo "pgbouncer is not installed (apt-get i
 TMP=$(mktemp -d); chmod 777 "$TMP"
 cleanup() {
   [ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null
-  [ -f "$TMP/pgbouncer.pid" ] && kill "$(cat "$TMP/pgbouncer.pid")" 2>/dev/null
+  stop_pgbouncer "$TMP"
   sleep 0.3; rm -rf "$TMP"
 }
 trap cleanup EXIT
-cat > "$TMP/pgbouncer.ini" <<INI
-[databases]
-$DB = host=$PGHOST port=$PGPORT dbname=$DB user=$USER_
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-auth_type = trust
-auth_file = $TMP/users.txt
-pool_mode = session
-unix_socket_dir =
-pidfile = $TMP/pgbouncer.pid
-logfile = $TMP/pgbouncer.log
-INI
-echo "\"$USER_\" \"\"" > "$TMP/users.txt"; chmod 644 "$TMP/pgbouncer.ini" "$TMP/users.txt"
-if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "pgbouncer -d $TMP/pgbouncer.ini"; else pgbouncer -d "$TMP/pgbouncer.ini"; fi || { echo "pgbouncer did not start"; exit 1; }
+start_pgbouncer "$TMP" "$BOUNCER_PORT" "$DB" "$PGHOST" "$PGPORT" "$USER_" || { echo "pgbouncer did not start"; exit 1; }
 pgbench -q -i -s 10 -h "$PGHOST" -p "$PGPORT" -U "$USER_" "$DB" >/dev/null 2>&1
 
 tps() { pgbench -n -S -c 8 -j 2 -T "$SECS" -h 127.0.0.1 -p "$1" -U "$USER_" "$DB" 2>&1 | awk '/^tps/ {print int($3)}'; }
