@@ -86,13 +86,13 @@ function analysisFields(statements: readonly StatementInfo[] | undefined): Analy
   return fields;
 }
 
+/** What the event's `via` says of a run. */
+type RunVia = 'execute' | 'fetch' | undefined;
+
 /**
  * The members of a statement event that say what the statement was and what was decided, in
  * event order (`via` to `observed`); absent ones are `undefined`, which JSON leaves out.
  */
-/** What the event's `via` says of a run. */
-type RunVia = 'execute' | 'fetch' | undefined;
-
 function statementMembers(text: AuditSqlText, req: StatementRequest, decision: StatementDecision, runVia: RunVia) {
   const allowed = decision.action === 'allow' ? decision : undefined;
   const analysed = analysisFields(decision.statements);

@@ -19,11 +19,9 @@ export async function runStart(args: string[]): Promise<number> {
   }
   const log = createLogger();
   for (const w of loaded.warnings) log.warn({ path: w.path, line: w.line }, w.message);
-  const gateway = new Gateway(loaded.config, { log, watchRules: true });
-  await gateway.start();
-  // SIGHUP re-reads the rules file, as operators expect of a daemon.
-  process.on('SIGHUP', () => void gateway.reloadPolicy());
-  await new Promise<void>((resolve) => {
+  // Signals are taken before the listeners bind: a SIGTERM that arrives while the gateway starts
+  // (a client may already connect) stops it cleanly once started, instead of killing it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
       resolve();
@@ -31,6 +29,11 @@ export async function runStart(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  const gateway = new Gateway(loaded.config, { log, watchRules: true });
+  // SIGHUP re-reads the rules file, as operators expect of a daemon (and never kills it).
+  process.on('SIGHUP', () => void gateway.reloadPolicy());
+  await gateway.start();
+  await stopped;
   await gateway.stop();
   return 0;
 }

@@ -214,11 +214,6 @@ function sameWord(word: string, text: string, start: number, end: number): boole
 const nonAsciiLetter = /[\p{L}\p{M}]/u;
 
 /**
- * Words are runs of letters (and combining marks): `Quintero-Smith` is two words and `O'Hale` is
- * `O` and `Hale`, so a name inside a compound is found and only that name is masked. Characters
- * outside the Basic Multilingual Plane (emoji, rare scripts) separate words.
- */
-/**
  * Adds the words of a dictionary entry to `into`, in lower case, as setDictionary reads them:
  * for callers that gather a large dictionary as its entries stream in.
  */
@@ -226,6 +221,11 @@ export function addDictionaryWords(entry: string, into: Set<string>): void {
   for (const word of splitWords(entry)) into.add(lowerWord(word));
 }
 
+/**
+ * Words are runs of letters (and combining marks): `Quintero-Smith` is two words and `O'Hale` is
+ * `O` and `Hale`, so a name inside a compound is found and only that name is masked. Characters
+ * outside the Basic Multilingual Plane (emoji, rare scripts) separate words.
+ */
 function splitWords(text: string): string[] {
   const words: string[] = [];
   let start = -1;

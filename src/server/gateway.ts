@@ -73,10 +73,14 @@ export class Gateway {
     this.audit = opts.audit ?? createThreadedAuditSink(config.audit, { log: opts.log, cells: this.metrics.auditCells() });
     this.env = opts.env ?? process.env;
     this.policy = new PolicyStore(config, opts.log, { env: this.env });
-    this.policy.on('reloaded', () => this.metrics.policyReload('applied'));
-    this.policy.on('rejected', () => this.metrics.policyReload('rejected'));
-    this.policy.on('reloaded', (e) => this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file }));
-    this.policy.on('rejected', (e) => this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length }));
+    this.policy.on('reloaded', (e) => {
+      this.metrics.policyReload('applied');
+      this.audit.emit({ type: 'policy.reloaded', session: '-', at: isoNow(), version: e.version, file: e.file });
+    });
+    this.policy.on('rejected', (e) => {
+      this.metrics.policyReload('rejected');
+      this.audit.emit({ type: 'policy.rejected', session: '-', at: isoNow(), version: e.version, file: e.file, errors: e.errors.length });
+    });
     this.masking = new GatewayMasking(config, () => this.policy.masking(), (u) => (u.tls.caFile ? readFileSync(u.tls.caFile) : undefined), opts.log);
     this.parts = { gate: opts.gate ?? allowAllGate, results: this.masking.results, audit: this.audit, metrics: this.metrics, ...(config.audit.redactLiterals ? {} : { redact: false as const }) };
     this.verifier = opts.verifier ?? new JwtVerifier(config.identity, config.roles);
