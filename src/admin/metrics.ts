@@ -158,12 +158,12 @@ export class GatewayMetrics {
    * The statements counter for a decision object (a repeated statement shape gets the same
    * decision, so a statement costs one lookup); `describe` labels it the first time.
    */
-  statementFor(protocol: WireProtocol, decision: object, describe: () => { decision: 'allow' | 'deny'; kind: string }): Cell {
+  statementFor<D extends object>(protocol: WireProtocol, decision: D, describe: (decision: D) => { decision: 'allow' | 'deny'; kind: string }): Cell {
     let byDecision = this.statementCells.get(protocol);
     if (!byDecision) this.statementCells.set(protocol, (byDecision = new WeakMap()));
     let cell = byDecision.get(decision);
     if (cell === undefined) {
-      const d = describe();
+      const d = describe(decision);
       cell = this.statements.cell({ protocol, decision: d.decision, kind: d.kind });
       byDecision.set(decision, cell);
     }

@@ -2,7 +2,6 @@
 // gateway's threads send it, checkpoints the chain, and reports health back.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import type { AuditHealth } from './sink.js';
 import type { AuditWorkerData, FromAuditWorker, ToAuditWorker } from './threaded-sink.js';
 import type { AuditTransport } from './trail.js';
 import { fileTransport, kafkaTransportOptions, trailOver } from './trail-setup.js';
@@ -26,11 +25,10 @@ if (config.kafka) {
 const trail = trailOver(transport, config, data.instance, data.signingKey, log);
 let lastWritable = true;
 
-function report(): AuditHealth {
+function report(): void {
   const health = trail.health();
   lastWritable = health.writable;
   send({ op: 'health', health });
-  return health;
 }
 
 const timer = setInterval(report, data.healthIntervalMs);

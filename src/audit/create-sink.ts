@@ -2,6 +2,7 @@
 // with a spool when brokers are configured, else the JSON-lines file; chained and checkpointed
 // either way. For tools and tests; the gateway runs its trail on a worker thread
 // (createThreadedAuditSink in threaded-sink.ts).
+import type { AuditConfig } from '../policy/config/types.js';
 import { newInstanceId } from './chain.js';
 import { KafkaTransport } from './kafka-transport.js';
 import type { AuditTrail } from './trail.js';
@@ -10,7 +11,7 @@ import { auditSigningKey, fileTransport, kafkaTransportOptions, logAuditReady, t
 export type { AuditSinkParts } from './trail-setup.js';
 
 /** Throws when the signing key cannot be read. */
-export function createAuditSink(config: Parameters<typeof trailOver>[1], parts: AuditSinkParts = {}): AuditTrail {
+export function createAuditSink(config: AuditConfig, parts: AuditSinkParts = {}): AuditTrail {
   const signingKey = auditSigningKey(config, parts.log);
   const instance = parts.instance ?? newInstanceId();
   const transport = config.kafka ? new KafkaTransport(kafkaTransportOptions({ ...config, kafka: config.kafka }, parts)) : fileTransport(config);

@@ -1,8 +1,9 @@
 // The gateway's audit sink: the trail (chain, hashing, checkpoints, Kafka or file transport) runs
 // on a worker thread (audit-worker.ts), so a statement costs the relaying thread only the text of
-// its event. Events cross in batches, one message per turn of the event loop, in emit order, so
-// the chain order is the order the sessions emitted them in. The worker reports its health every
-// HEALTH_INTERVAL_MS and at once when writability changes; writable() answers from that report.
+// its event. Events cross in batches (one message per FLUSH_MS, or per MAX_BATCH_EVENTS), in emit
+// order, so the chain order is the order the sessions emitted them in. The worker reports its
+// health every healthIntervalMs (200 ms) and at once when writability changes; writable() answers
+// from that report.
 import type { KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';

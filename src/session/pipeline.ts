@@ -55,6 +55,13 @@ export interface PipelineParts {
   redact?: SqlRedactor | false;
 }
 
+/** The metric labels of a decision (its first statement's kind); no closure per statement. */
+function statementLabels(decision: StatementDecision): { decision: 'allow' | 'deny'; kind: string } {
+  const statements = decision.statements;
+  const kind = statements === undefined || statements.length === 0 ? 'unknown' : statements.length > 1 ? 'multiple' : statements[0]!.kind;
+  return { decision: decision.action, kind };
+}
+
 export class SessionPipeline {
   private statements = 0;
   /** Statement events written: refusals and runs. */
@@ -117,11 +124,7 @@ export class SessionPipeline {
 
   /** The statements counter for a decision, by decision object: the gate hands repeats of a shape the same one. */
   private statementCell(decision: StatementDecision): Cell {
-    return this.parts.metrics.statementFor(this.session.client.protocol, decision, () => {
-      const statements = decision.statements;
-      const kind = statements === undefined || statements.length === 0 ? 'unknown' : statements.length > 1 ? 'multiple' : statements[0]!.kind;
-      return { decision: decision.action, kind };
-    });
+    return this.parts.metrics.statementFor(this.session.client.protocol, decision, statementLabels);
   }
 
   /** What the protocol code attaches to an allowed statement and hands back at the end of each run. */
