@@ -6,6 +6,12 @@
 // upstream reply is attributed to its request (PostgreSQL docs, "Extended Query": after an
 // error the server discards messages until Sync). Gateway-made replies (denials) wait in the
 // same queue and go out in order.
+//
+// Every row passes one choke point: a result set starts with the plan of the request that
+// really produced it, as the server confirmed it (a simple Query's statement by position, or
+// an Execute's portal as bound at its BindComplete), and a result whose columns or statement
+// the gateway does not know reaches the session as unknown, which refuses it where it masks.
+// When a client executes a portal it never described, the gateway describes it itself.
 import type net from 'node:net';
 import { BackendCode, FrontendCode, type TransactionStatus } from './codes.js';
 import { FrameReader, ProtocolError } from './frame-reader.js';
@@ -22,13 +28,22 @@ import { errorFrame, type ErrorNotice } from './errors.js';
 import { writeReadyForQuery } from './backend-messages.js';
 import { MessageWriter } from './writer.js';
 import { ResponseQueue, Pending, type PendingEntry } from './response-queue.js';
-import { PreparedRegistry } from './prepared-registry.js';
+import { PreparedRegistry, portalFields, type PortalPlan } from './prepared-registry.js';
 
 /**
  * A statement may run (with at most `maxRows` result rows reaching the client), or is refused
  * with an error. `context` is the session's own: handed back with the statement's result columns.
  */
 export type StatementVerdict = { allow: true; maxRows?: number; context?: unknown } | { allow: false; error: ErrorNotice };
+
+/**
+ * Server-side names a statement changed (SQL PREPARE, DEALLOCATE, DECLARE, CLOSE, DISCARD ALL):
+ * the relay forgets them, so a later Bind or Execute of such a name has no plan it could trust.
+ */
+export interface NameChanges {
+  statements?: readonly string[] | 'all';
+  portals?: readonly string[] | 'all';
+}
 
 /** A result set the session will not let through: its rows are withheld and the client gets this error. */
 export interface ResultRefusal {
@@ -64,10 +79,17 @@ export interface RelayHooks {
    * statement string; returns a rewriter, a refusal, or undefined to pass rows as they are.
    */
   columns(fields: FieldDescription[] | undefined, context: unknown, index: number): RowRewriter | ResultRefusal | undefined;
-  /** Rewrites a server ErrorResponse or NoticeResponse (values can be quoted back in them); undefined keeps it. */
-  serverMessage?(buf: Buffer, bodyStart: number, end: number): Buffer | undefined;
-  /** End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it carried. */
-  resultEnd(tag: string | undefined, rows: number): void;
+  /**
+   * Rewrites a server ErrorResponse or NoticeResponse (values can be quoted back in them); undefined keeps it.
+   * `context` is that of the request the message belongs to (undefined when none or unknown).
+   */
+  serverMessage?(buf: Buffer, bodyStart: number, end: number, context: unknown): Buffer | undefined;
+  /**
+   * End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it
+   * carried, the context of its statement and its index in the statement string. A completed statement
+   * may answer with the server-side names it changed.
+   */
+  resultEnd(tag: string | undefined, rows: number, context: unknown, index: number): NameChanges | undefined;
   /** The server is ready for the next query. */
   ready(status: TransactionStatus): void;
   /** A run ended: a Query string (at ReadyForQuery), or an Execute; `context` is the statement's verdict context (runs without one are not reported). */
@@ -104,11 +126,28 @@ interface Cut {
 /** Execute of a portal that cannot exist: makes the server fail the batch and skip to Sync. */
 const FAILING_EXECUTE = new MessageWriter(64).begin(FrontendCode.Execute).cstring('sqlveil: batch cut at its row limit').int32(0).end().take();
 
+/** The gateway's own Describe of a portal the client executes without describing it. */
+const describePortal = (name: string): Buffer => new MessageWriter(16 + name.length * 3).begin(FrontendCode.Describe).int8(0x50).cstring(name).end().take();
+
+/** What the client has asked for, as far as deciding what to send goes (the server's answers decide the rest). */
+interface ClientView {
+  /** Statement name -> the number of its last allowed Parse: a Bind to any other name is refused. */
+  statements: Map<string, number>;
+  parses: number;
+  /** Parses (by number) the client described. */
+  describedStatements: Set<number>;
+  /** Portal -> the Parse (by number) of the statement of its last Bind. */
+  portals: Map<string, number>;
+  /** Portals the client (or the gateway) described since their last Bind. */
+  describedPortals: Set<string>;
+}
+
 export class PgRelay {
   private readonly fromClient: FrameReader;
   private readonly fromServer: FrameReader;
   private readonly queue = new ResponseQueue();
   private readonly prepared = new PreparedRegistry();
+  private readonly view: ClientView = { statements: new Map(), parses: 0, describedStatements: new Set(), portals: new Map(), describedPortals: new Set() };
   /** Skip client messages until Sync after a gateway-side error in an extended-protocol batch. */
   private skipUntilSync = false;
   private waitingVerdict = false;
@@ -162,6 +201,7 @@ export class PgRelay {
     this.stopped = true;
     // Runs the session will never see end are audited as interrupted.
     for (const entry of this.queue.pending()) {
+      if (entry.kind === Pending.Execute) this.resolveExecute(entry);
       if (entry.kind === Pending.Query || entry.kind === Pending.FunctionCall || entry.kind === Pending.Execute) this.endRequest(entry, true);
     }
   }
@@ -276,25 +316,46 @@ export class PgRelay {
         return undefined;
       case FrontendCode.Bind: {
         const bind = decodeBindTarget(buf, bodyStart, end);
-        this.prepared.bound(bind);
-        this.queue.push(Pending.Bind, bind.portal);
+        const parse = this.view.statements.get(bind.statement);
+        if (parse === undefined) {
+          this.refuseInBatch(unknownStatement(bind.statement), toClient);
+          return undefined;
+        }
+        this.view.portals.set(bind.portal, parse);
+        this.view.describedPortals.delete(bind.portal);
+        this.queue.push(Pending.Bind, bind.portal).bind = bind;
         break;
       }
       case FrontendCode.Describe: {
         const t = decodeTarget(buf, bodyStart, end);
+        const parse = t.target === 'S' ? this.view.statements.get(t.name) : undefined;
+        if (parse !== undefined) this.view.describedStatements.add(parse);
+        else if (t.target === 'P') this.view.describedPortals.add(t.name);
         this.queue.push(t.target === 'S' ? Pending.DescribeStatement : Pending.DescribePortal, t.name);
         break;
       }
       case FrontendCode.Execute: {
         const portalName = decodeExecute(buf, bodyStart, end).portal;
-        const budget = this.prepared.executeBudget(portalName);
-        this.queue.push(Pending.Execute, portalName, budget.limit, budget.rowsSent, this.prepared.portalContext(portalName)).startedAt = performance.now();
+        if (!this.clientKnowsColumns(portalName)) {
+          // Rows must never stream before their columns are known: ask the server first.
+          toServer.addOwn(describePortal(portalName));
+          this.queue.push(Pending.DescribePortal, portalName).own = true;
+          this.view.describedPortals.add(portalName);
+        }
+        this.queue.push(Pending.Execute, portalName).startedAt = performance.now();
         break;
       }
       case FrontendCode.Close: {
         const t = decodeTarget(buf, bodyStart, end);
-        this.prepared.closed(t.target, t.name);
-        this.queue.push(Pending.Close, t.name);
+        if (t.target === 'S') {
+          const parse = this.view.statements.get(t.name);
+          if (parse !== undefined) this.view.describedStatements.delete(parse);
+          this.view.statements.delete(t.name);
+        } else {
+          this.view.portals.delete(t.name);
+          this.view.describedPortals.delete(t.name);
+        }
+        this.queue.push(Pending.Close, t.name).target = t.target;
         break;
       }
       case FrontendCode.Sync:
@@ -334,8 +395,11 @@ export class PgRelay {
     if (verdict.allow) {
       const limit = verdict.maxRows ?? Infinity;
       if (code === FrontendCode.Parse) {
-        this.prepared.parsed(statementName, limit, verdict.context);
-        this.queue.push(Pending.Parse, statementName);
+        const v = this.view;
+        const previous = v.statements.get(statementName);
+        if (previous !== undefined && statementName === '') v.describedStatements.delete(previous);
+        v.statements.set(statementName, ++v.parses);
+        this.queue.push(Pending.Parse, statementName).statement = { maxRows: limit, context: verdict.context, fields: undefined };
       } else {
         this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit, 0, verdict.context).startedAt = performance.now();
       }
@@ -350,6 +414,21 @@ export class PgRelay {
       reply.push(writeReadyForQuery(new MessageWriter(8), this.status).take());
     }
     this.queue.pushReply(Buffer.concat(reply));
+    this.emitReadyReplies(toClient);
+  }
+
+  /** Whether the client will have described what an Execute of this portal returns. */
+  private clientKnowsColumns(portal: string): boolean {
+    const v = this.view;
+    if (v.describedPortals.has(portal)) return true;
+    const parse = v.portals.get(portal);
+    return parse !== undefined && v.describedStatements.has(parse);
+  }
+
+  /** A gateway error inside an extended-protocol batch: like the server, skip to Sync. */
+  private refuseInBatch(error: ErrorNotice, toClient: OutputBatch): void {
+    this.skipUntilSync = true;
+    this.queue.pushReply(errorFrame(error));
     this.emitReadyReplies(toClient);
   }
 
@@ -381,9 +460,9 @@ export class PgRelay {
     if (this.cut && this.cutFrame(code, buf, bodyStart, toClient)) return;
     switch (code) {
       case BackendCode.DataRow: {
-        if (this.overLimit()) return;
-        // An Execute of a statement described earlier streams rows with no RowDescription.
+        // An Execute streams rows with no RowDescription: its plan is its portal's.
         if (!this.inResult) this.startExecuteResult();
+        if (this.overLimit()) return;
         this.rows++;
         const rewritten = this.rewriter?.rewrite(buf, bodyStart, end);
         if (rewritten) {
@@ -398,28 +477,38 @@ export class PgRelay {
           this.rows++;
         }
         break;
-      case BackendCode.RowDescription: {
-        const fields = this.describe(buf, bodyStart, end);
+      case BackendCode.RowDescription:
+      case BackendCode.NoData: {
+        const fields = code === BackendCode.RowDescription ? this.describe(buf, bodyStart, end) : null;
         const head = this.queue.head;
         if (head?.kind === Pending.DescribeStatement) {
-          this.prepared.described(head.name, fields);
+          this.prepared.statementDescribed(head.name, fields);
           this.queue.shift();
         } else if (head?.kind === Pending.DescribePortal) {
+          this.prepared.portalDescribed(head.name, fields);
           this.queue.shift();
-          this.startResult(fields, this.prepared.portalContext(head.name), 0);
-        } else if (head?.kind === Pending.Execute) {
-          this.startResult(fields, this.prepared.portalContext(head.name), 0);
-        } else {
-          this.startResult(fields, head?.context, head?.results ?? 0);
+          if (head.own) return; // the gateway's own question: the client did not ask
+        } else if (fields !== null) {
+          // A simple Query's statements produce their results in order.
+          this.startResult(fields, head?.kind === Pending.Query ? head.context : undefined, head?.kind === Pending.Query ? head.results : 0);
         }
         break;
       }
-      case BackendCode.NoData:
-      case BackendCode.ParseComplete:
-      case BackendCode.BindComplete:
-      case BackendCode.CloseComplete:
-        this.queue.shift();
+      case BackendCode.ParseComplete: {
+        const head = this.queue.shift();
+        if (head?.kind === Pending.Parse && head.statement) this.prepared.parsed(head.name, head.statement);
         break;
+      }
+      case BackendCode.BindComplete: {
+        const head = this.queue.shift();
+        if (head?.kind === Pending.Bind && head.bind) this.prepared.bound(head.bind.portal, head.bind.statement, head.bind.resultFormats);
+        break;
+      }
+      case BackendCode.CloseComplete: {
+        const head = this.queue.shift();
+        if (head?.kind === Pending.Close) this.prepared.closed(head.target ?? 'S', head.name);
+        break;
+      }
       case BackendCode.ParameterDescription:
         break; // the RowDescription or NoData that follows completes the Describe
       case BackendCode.CopyOutResponse:
@@ -432,9 +521,12 @@ export class PgRelay {
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:
       case BackendCode.PortalSuspended: {
-        this.hooks.resultEnd(code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined, this.rows);
-        this.endResult();
         const head = this.queue.head;
+        if (head?.kind === Pending.Execute) this.resolveExecute(head);
+        const tag = code === BackendCode.CommandComplete ? readCommandTag(buf, bodyStart, end) : undefined;
+        const changes = this.hooks.resultEnd(tag, this.rows, head?.context, head?.kind === Pending.Query ? head.results : 0);
+        if (changes) this.forget(changes);
+        this.endResult();
         if (head?.kind === Pending.Execute) {
           this.endRequest(head);
           this.finishExecute(this.queue.shift()!);
@@ -443,24 +535,31 @@ export class PgRelay {
         break;
       }
       case BackendCode.ErrorResponse: {
-        this.hooks.resultEnd(undefined, this.rows);
-        this.endResult();
         const head = this.queue.head;
+        if (head?.kind === Pending.Execute) this.resolveExecute(head);
+        const context = head?.context;
+        this.hooks.resultEnd(undefined, this.rows, context, head?.kind === Pending.Query ? head.results : 0);
+        this.endResult();
         if (head !== undefined && (head.kind === Pending.Query || head.kind === Pending.FunctionCall || head.kind === Pending.Execute)) {
           head.sqlState ??= readErrorFields(buf, bodyStart, end).get('C');
           if (head.kind === Pending.Execute) this.endRequest(head);
         }
         this.queue.failBatch();
-        if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
+        if (this.forwardMessage(buf, bodyStart, end, toClient, context)) return;
         break;
       }
-      case BackendCode.NoticeResponse:
-        if (this.forwardMessage(buf, bodyStart, end, toClient)) return;
+      case BackendCode.NoticeResponse: {
+        const head = this.queue.head;
+        if (head?.kind === Pending.Execute) this.resolveExecute(head);
+        if (this.forwardMessage(buf, bodyStart, end, toClient, head?.context)) return;
         break;
+      }
       case BackendCode.ReadyForQuery: {
         this.status = readReadyStatus(buf, bodyStart);
         const head = this.queue.head;
         if (head !== undefined && (head.kind === Pending.Query || head.kind === Pending.FunctionCall)) this.endRequest(head);
+        if (head?.kind === Pending.Query) this.prepared.simpleQueryRan();
+        if (this.status === 'I') this.prepared.transactionEnded();
         this.queue.shiftThroughReady();
         toClient.add(buf, frameStart, end);
         this.hooks.ready(this.status);
@@ -499,7 +598,31 @@ export class PgRelay {
   }
 
   private finishExecute(entry: PendingEntry): void {
-    this.prepared.executed(entry.name, entry.rows);
+    if (entry.portal) entry.portal.rowsSent = entry.rows;
+  }
+
+  /**
+   * At an Execute's first answer the server has bound its portal: its plan, row budget and
+   * context come from that portal now, not from what the client had sent when it asked.
+   */
+  private resolveExecute(entry: PendingEntry): PortalPlan | undefined {
+    if (entry.portal !== undefined) return entry.portal ?? undefined;
+    const portal = this.prepared.portal(entry.name);
+    entry.portal = portal ?? null;
+    if (portal) {
+      entry.limit = portal.statement?.maxRows ?? Infinity;
+      entry.rows = entry.rowsBefore = portal.rowsSent;
+      entry.context = portal.statement?.context;
+    }
+    return portal;
+  }
+
+  private forget(changes: NameChanges): void {
+    const { statements, portals } = changes;
+    if (statements === 'all') this.prepared.forgetAll('S');
+    else for (const name of statements ?? []) this.prepared.closed('S', name);
+    if (portals === 'all') this.prepared.forgetAll('P');
+    else for (const name of portals ?? []) this.prepared.closed('P', name);
   }
 
   /**
@@ -525,7 +648,7 @@ export class PgRelay {
       code === BackendCode.EmptyQueryResponse
     ) {
       cut.answered = true;
-      this.hooks.resultEnd(undefined, this.rows);
+      this.hooks.resultEnd(undefined, this.rows, cut.entry.context, cut.entry.results);
       this.endResult();
       // The rows the client got, without the one that started the cut.
       cut.entry.rows = Math.min(cut.entry.rows, cut.entry.limit);
@@ -562,11 +685,16 @@ export class PgRelay {
     }
   }
 
-  /** Rows of an Execute of a statement described earlier: its columns come from the registry. */
+  /**
+   * Rows of an Execute: the columns and statement of the portal the server ran. Rows of anything
+   * else without a RowDescription, or of a portal the gateway cannot name, reach the session as
+   * unknown.
+   */
   private startExecuteResult(): void {
     const head = this.queue.head;
-    if (head?.kind === Pending.Execute) this.startResult(this.prepared.portalFields(head.name), this.prepared.portalContext(head.name), 0);
-    else this.startResult(undefined, undefined, 0);
+    const portal = head?.kind === Pending.Execute ? this.resolveExecute(head) : undefined;
+    const fields = portal ? portalFields(portal) : undefined;
+    this.startResult(fields ?? undefined, portal?.statement?.context, 0);
   }
 
   private endResult(): void {
@@ -578,11 +706,21 @@ export class PgRelay {
   }
 
   /** Sends a server error or notice, rewritten when the session asks; true when it was handled here. */
-  private forwardMessage(buf: Buffer, bodyStart: number, end: number, toClient: OutputBatch): boolean {
-    const rewritten = this.hooks.serverMessage?.(buf, bodyStart, end);
+  private forwardMessage(buf: Buffer, bodyStart: number, end: number, toClient: OutputBatch, context: unknown): boolean {
+    const rewritten = this.hooks.serverMessage?.(buf, bodyStart, end, context);
     if (rewritten === undefined) return false;
     toClient.addOwn(rewritten);
     this.emitReadyReplies(toClient);
     return true;
   }
+}
+
+function unknownStatement(name: string): ErrorNotice {
+  const shown = name === '' ? 'the unnamed prepared statement' : `prepared statement "${name}"`;
+  return {
+    severity: 'ERROR',
+    code: '26000',
+    message: `sqlveil: ${shown} was not prepared through the gateway in this session, so it cannot be bound`,
+    hint: 'send a Parse of the statement first (SQL-level PREPARE statements cannot be bound through sqlveil)',
+  };
 }

@@ -1,5 +1,7 @@
 // What the client is owed, in order: one entry per request the server will answer, and the
 // gateway's own replies (denials) queued between them so they go out in protocol order.
+import type { BindTarget } from './frontend-messages.js';
+import type { PortalPlan, StatementPlan } from './prepared-registry.js';
 
 export const Pending = {
   Query: 1,
@@ -36,6 +38,16 @@ export interface PendingEntry {
   startedAt: number;
   /** SQLSTATE of the error that ended it, once one did. */
   sqlState?: string;
+  /** Parse: the plan the statement gets once the server confirms it. */
+  statement?: StatementPlan;
+  /** Bind: what the portal is bound to once the server confirms it. */
+  bind?: BindTarget;
+  /** Close and Describe: 'S' (statement) or 'P' (portal). */
+  target?: 'S' | 'P';
+  /** A Describe the gateway added itself: its answer is the gateway's, not forwarded. */
+  own?: boolean;
+  /** Execute: the portal as the server had it when the Execute ran (set at its first answer). */
+  portal?: PortalPlan | null;
 }
 
 /** Requests the server answers with ReadyForQuery. */

@@ -19,13 +19,14 @@ import {
 import { rewriteErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
 import { MessageWriter } from '../../protocols/postgres/writer.js';
 import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
-import { PgRelay, type RelayHooks, type ResultRefusal, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
+import { PgRelay, type NameChanges, type RelayHooks, type ResultRefusal, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
 import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
 import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
 import { matchesStartupUser } from '../identity/jwt-verifier.js';
 import { SessionPipeline } from '../session/pipeline.js';
 import type { Denial, ResultColumn, SessionInfo, StatementContext, StatementDecision, StatementRequest } from '../session/types.js';
-import type { StatementInfo } from '../sql/analysis.js';
+import type { SessionObjectEffect, StatementInfo } from '../sql/analysis.js';
+import { CursorPlans } from '../session/cursor-plans.js';
 import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
@@ -309,6 +310,7 @@ export class PgClientConnection {
   }
 
   private relayHooks(pipeline: SessionPipeline): RelayHooks {
+    const cursors = new CursorPlans();
     return {
       statement: (sql, via, name) => {
         const req: StatementRequest = { sql, via: via === 'simple' ? 'simple' : 'prepare', name };
@@ -320,16 +322,23 @@ export class PgClientConnection {
         if (d instanceof Promise) return { allow: false, error: functionCallRefused };
         return toVerdict(pipeline, req, d) as StatementVerdict;
       },
-      columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as StatementContext | undefined)?.decision.statements?.[index]),
+      columns: (fields, context, index) => rowRewriterFor(pipeline, fields, cursors.planOf(statementAt(context, index))),
       requestEnd: (context, outcome) => pipeline.statementEnd(context as StatementContext, outcome),
-      resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
+      resultEnd: (tag, rows, context, index) => {
+        pipeline.resultEnd(rows);
+        if (tag === undefined) return undefined;
+        const statement = statementAt(context, index);
+        if (statement?.sessionObject === undefined) return undefined;
+        cursors.completed(statement);
+        return nameChanges(statement.sessionObject);
+      },
       serverMessage: (buf, bodyStart, end) => {
         const mask = pipeline.messageMasker();
         return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
       },
       ready: (status: TransactionStatus) => {
+        if (status === 'I') cursors.transactionEnded();
         if (this.tokenExpired) setImmediate(() => this.expire());
-        void status;
       },
       rowLimitExceeded: (limit) => denialNotice(pipeline.rowLimitExceeded(limit)),
       cancelUpstream: () => this.cancelUpstream(),
@@ -414,6 +423,19 @@ function toVerdict(pipeline: SessionPipeline, req: StatementRequest, d: Statemen
   if (d instanceof Promise) return d.then((x) => toVerdict(pipeline, req, x) as StatementVerdict);
   if (d.action === 'allow') return { allow: true, maxRows: d.maxRows, context: pipeline.context(req, d) };
   return { allow: false, error: denialNotice(d) };
+}
+
+/** The analysed statement of result `index` of a run (undefined when the relay had no context). */
+function statementAt(context: unknown, index: number): StatementInfo | undefined {
+  return (context as StatementContext | undefined)?.decision.statements?.[index];
+}
+
+/** Server-side names a completed statement changed, for the relay to forget. */
+function nameChanges(effect: SessionObjectEffect): NameChanges {
+  const names = effect.name === undefined ? 'all' : [effect.name];
+  if (effect.object === 'all') return { statements: 'all', portals: 'all' };
+  // A cursor is a portal; a SQL-level PREPARE makes a statement no Parse allowed: neither may be bound or executed by name.
+  return effect.object === 'cursor' ? { portals: names } : { statements: names };
 }
 
 function toColumns(fields: FieldDescription[]): ResultColumn[] {

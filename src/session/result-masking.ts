@@ -137,9 +137,12 @@ export class ResultMasking {
   /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */
   transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): MaskingTransform | Denial | undefined {
     const engine = this.current();
-    if (!engine || !columns || columns.length === 0) return undefined;
+    if (!engine) return undefined;
     const role = session.identity.role;
-    if (statement && this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
+    // Rows whose columns, or whose statement, the gateway cannot name never reach a masked role.
+    if (!columns || !statement) return engine.rules.appliesTo(role) ? unknownResult(role, columns === undefined) : undefined;
+    if (columns.length === 0) return undefined;
+    if (this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
     const catalog = this.parts.catalog(session.upstream);
     const lineage = alignedLineage(statement, columns.length);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
@@ -256,4 +259,15 @@ function alignedLineage(statement: StatementInfo | undefined, count: number): St
   if (!cols || cols.length !== count) return undefined;
   if (cols.some((c) => c.name === '*')) return undefined;
   return cols;
+}
+
+function unknownResult(role: string, noColumns: boolean): Denial {
+  const what = noColumns ? 'its columns were never described' : 'the statement that produced it is unknown to the gateway';
+  return {
+    action: 'deny',
+    sqlState: '42501',
+    rule: 'masking',
+    message: `sqlveil: result withheld from role ${role}: ${what}, so it cannot be masked`,
+    hint: 'run the statement by a Parse (or a simple query) through sqlveil; cursors must be declared and fetched through sqlveil',
+  };
 }

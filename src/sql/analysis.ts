@@ -72,6 +72,21 @@ export interface StatementInfo {
   /** For session-changing statements: the new search_path / current database, when set. */
   setsSearchPath?: string[];
   setsDatabase?: string;
+  /** A server-side object the statement creates, reads or drops by name (PostgreSQL prepared statements and cursors). */
+  sessionObject?: SessionObjectEffect;
+}
+
+/**
+ * What a statement does to the session's named server-side objects. Results and later binds are
+ * matched to these by the server's confirmation, so the gateway must know which names change.
+ * `name` undefined means every object of that sort (DEALLOCATE ALL, CLOSE ALL, DISCARD ALL).
+ */
+export interface SessionObjectEffect {
+  object: 'prepared-statement' | 'cursor' | 'all';
+  action: 'create' | 'read' | 'drop';
+  name?: string;
+  /** A cursor declared WITH HOLD outlives its transaction. */
+  hold?: boolean;
 }
 
 export type StatementAnalysis =

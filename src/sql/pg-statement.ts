@@ -2,7 +2,7 @@
 // LIMIT, lineage and search_path change, with literal-dependent facts tied to their literals.
 
 import type { CopyStmt, DefElem, Node, SelectStmt } from 'libpg-query';
-import type { RiskFlag, StatementKind } from './analysis.js';
+import type { RiskFlag, SessionObjectEffect, StatementKind } from './analysis.js';
 import { namedTable, strings, tagOf } from './pg-ast.js';
 import { Collector } from './pg-collector.js';
 import { walkExprs } from './pg-expr.js';
@@ -36,6 +36,7 @@ const unknownRows = (): RelColumn[] => [{ name: WHOLE_ROW, lineage: Lineage.opaq
 export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatement {
   const [tag, body] = tagOf(node) ?? ['', {}];
   if ('ExplainStmt' in node) return explain(node.ExplainStmt.query, node.ExplainStmt.options, locator);
+  if ('PrepareStmt' in node) return prepare(node.PrepareStmt.name ?? '', node.PrepareStmt.query, locator);
   const c = new Collector(locator);
   checkParserSettings(node, c);
   const base = classify(tag, body);
@@ -44,6 +45,7 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   let columns: RelColumn[] | undefined;
   let limit: ValueRef<number> | undefined;
   let setsSearchPath: ValueRef<string>[] | undefined;
+  let sessionObject: SessionObjectEffect | undefined;
 
   if ('SelectStmt' in node) {
     const shape = selectQuery(node.SelectStmt, {}, c);
@@ -55,19 +57,34 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   } else if ('DeclareCursorStmt' in node) {
     // A cursor is what its query is; the columns are those a later FETCH returns.
     const query = node.DeclareCursorStmt.query;
+    const hold = ((node.DeclareCursorStmt.options ?? 0) & CURSOR_OPT_HOLD) !== 0;
+    sessionObject = { object: 'cursor', action: 'create', name: node.DeclareCursorStmt.portalname ?? '', hold };
     columns = walkQuery(query, {}, c)?.columns;
     kind = query !== undefined && 'SelectStmt' in query ? 'select' : kind;
     limit = query !== undefined && 'SelectStmt' in query ? limitOf(query.SelectStmt, c) : undefined;
   } else if ('VariableSetStmt' in node) {
     setsSearchPath = searchPathOfSet(node.VariableSetStmt, c);
   } else if ('DiscardStmt' in node) {
-    if (node.DiscardStmt.target === 'DISCARD_ALL') setsSearchPath = [];
+    if (node.DiscardStmt.target === 'DISCARD_ALL') {
+      setsSearchPath = [];
+      sessionObject = { object: 'all', action: 'drop' };
+    }
+  } else if ('DeallocateStmt' in node) {
+    const name = node.DeallocateStmt.isall === true ? undefined : node.DeallocateStmt.name;
+    sessionObject = { object: 'prepared-statement', action: 'drop', ...(name === undefined ? {} : { name }) };
+  } else if ('ClosePortalStmt' in node) {
+    const name = node.ClosePortalStmt.portalname; // undefined: CLOSE ALL
+    sessionObject = { object: 'cursor', action: 'drop', ...(name === undefined ? {} : { name }) };
   } else if ('VariableShowStmt' in node) {
     const name = node.VariableShowStmt.name ?? '';
     const names = name === 'all' ? ['name', 'setting', 'description'] : [name];
     columns = names.map((column) => ({ name: column, lineage: new Lineage() }));
   } else if ('FetchStmt' in node) {
-    if (node.FetchStmt.ismove !== true) columns = unknownRows();
+    // The rows are the cursor's: the session matches them to the DECLARE the server confirmed.
+    if (node.FetchStmt.ismove !== true) {
+      columns = unknownRows();
+      sessionObject = { object: 'cursor', action: 'read', name: node.FetchStmt.portalname ?? '' };
+    }
   } else if ('ExecuteStmt' in node || 'CallStmt' in node) {
     walkExprs(body, {}, c);
     columns = unknownRows();
@@ -88,7 +105,26 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   if (limit !== undefined) template.limit = limit;
   if (columns !== undefined) template.columns = columns.map((column) => column.lineage.toTemplate(column.name));
   if (setsSearchPath !== undefined) template.setsSearchPath = setsSearchPath;
+  if (sessionObject !== undefined) template.sessionObject = sessionObject;
   return { template, cacheable: c.cacheable };
+}
+
+/** DECLARE ... WITH HOLD (PostgreSQL's parsenodes.h, CURSOR_OPT_HOLD). */
+const CURSOR_OPT_HOLD = 0x0020;
+
+/**
+ * SQL-level PREPARE is decided as the statement it prepares (a `PREPARE w AS UPDATE ...` is an
+ * update), and returns no rows itself. Its name is a server-side statement the client can Bind
+ * to, so the session must know the name changed.
+ */
+function prepare(name: string, query: Node | undefined, locator: LiteralLocator): BuiltStatement {
+  const inner = query === undefined ? undefined : buildStatement(query, locator);
+  const sessionObject: SessionObjectEffect = { object: 'prepared-statement', action: 'create', name };
+  if (inner === undefined) {
+    return { template: { kind: 'session', command: 'PREPARE', tablesRead: [], tablesWritten: [], functions: [], flags: [], sessionObject }, cacheable: true };
+  }
+  const { columns: _columns, setsSearchPath: _path, ...rest } = inner.template;
+  return { template: { ...rest, command: 'PREPARE', sessionObject }, cacheable: inner.cacheable };
 }
 
 /**

@@ -2,7 +2,7 @@
 // on a literal's value kept as "literal #k" and every unqualified table left unresolved. Turning
 // a template into StatementInfo reads those from the current string and the session's path.
 
-import { freezeStatements, type ColumnLineage, type RiskFlag, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
+import { freezeStatements, type ColumnLineage, type RiskFlag, type SessionObjectEffect, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
 import type { Literal } from './fingerprint.js';
 import { literalValue } from './literal-value.js';
 import { resolveTable, tableKey, type NamedTable } from './pg-catalog.js';
@@ -35,6 +35,7 @@ export interface StatementTemplate {
   columns?: ColumnTemplate[];
   /** New search_path entries; `[]` when the path is reset to a default the gateway cannot see. */
   setsSearchPath?: ValueRef<string>[];
+  sessionObject?: SessionObjectEffect;
 }
 
 export interface AnalysisTemplate {
@@ -126,6 +127,7 @@ function instantiateStatement(
   if (template.setsSearchPath !== undefined) {
     info.setsSearchPath = template.setsSearchPath.map((entry) => String(read(entry, literals)));
   }
+  if (template.sessionObject !== undefined) info.sessionObject = template.sessionObject;
   return info;
 }
 

@@ -30,7 +30,7 @@ const cases: [string, StatementKind[], RiskFlag[]][] = [
   ['DO $$ BEGIN DELETE FROM patients; END $$', ['procedural'], []],
   ["DO LANGUAGE plpgsql 'BEGIN EXECUTE ''DROP TABLE x''; END'", ['procedural'], []],
   ['CALL purge_patients()', ['procedural'], []],
-  ['PREPARE p AS DELETE FROM patients; EXECUTE p', ['session', 'session'], ['delete-without-where', 'dynamic-sql', 'multi-statement']],
+  ['PREPARE p AS DELETE FROM patients; EXECUTE p', ['delete', 'session'], ['delete-without-where', 'dynamic-sql', 'multi-statement']],
   ['CREATE TABLE stolen AS EXECUTE p', ['ddl'], ['dynamic-sql']],
   ["SELECT 'a\\'; DELETE FROM patients; --'", ['select', 'delete'], ['delete-without-where', 'multi-statement']],
   ["SELECT E'\\'; DELETE FROM patients; --'", ['select'], []],
