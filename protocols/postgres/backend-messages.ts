@@ -2,7 +2,7 @@
 // upstream messages it inspects (PostgreSQL docs, "Message Formats").
 import { BodyReader } from './body-reader.js';
 import { AuthCode, BackendCode, type TransactionStatus } from './codes.js';
-import type { MessageWriter } from './writer.js';
+import { MessageWriter } from './writer.js';
 
 export function writeAuthentication(w: MessageWriter, code: number): MessageWriter {
   return w.begin(BackendCode.Authentication).int32(code).end();
@@ -93,4 +93,18 @@ export function readErrorFields(buf: Buffer, bodyStart: number, end: number): Ma
     fields.set(String.fromCharCode(type), r.cstring());
   }
   return fields;
+}
+
+/**
+ * NotificationResponse (int32 pid, channel, payload) with its payload rewritten; undefined when
+ * the rewrite changes nothing. Payloads come from any session's NOTIFY, so they can carry values.
+ */
+export function rewriteNotification(buf: Buffer, bodyStart: number, end: number, rewrite: (text: string) => string): Buffer | undefined {
+  const r = new BodyReader(buf, bodyStart, end);
+  const pid = r.int32();
+  const channel = r.cstring();
+  const payload = r.cstring();
+  const next = rewrite(payload);
+  if (next === payload) return undefined;
+  return new MessageWriter(end - bodyStart + 64).begin(BackendCode.NotificationResponse).int32(pid).cstring(channel).cstring(next).end().take();
 }

@@ -84,6 +84,8 @@ export interface RelayHooks {
    * `context` is that of the request the message belongs to (undefined when none or unknown).
    */
   serverMessage?(buf: Buffer, bodyStart: number, end: number, context: unknown): Buffer | undefined;
+  /** Rewrites a NotificationResponse (another session's NOTIFY payload); undefined keeps it. */
+  notification?(buf: Buffer, bodyStart: number, end: number): Buffer | undefined;
   /**
    * End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it
    * carried, the context of its statement and its index in the statement string. A completed statement
@@ -553,6 +555,13 @@ export class PgRelay {
         if (head?.kind === Pending.Execute) this.resolveExecute(head);
         if (this.forwardMessage(buf, bodyStart, end, toClient, head?.context)) return;
         break;
+      }
+      case BackendCode.NotificationResponse: {
+        const rewritten = this.hooks.notification?.(buf, bodyStart, end);
+        if (rewritten === undefined) break;
+        toClient.addOwn(rewritten);
+        this.emitReadyReplies(toClient);
+        return;
       }
       case BackendCode.ReadyForQuery: {
         this.status = readReadyStatus(buf, bodyStart);

@@ -9,6 +9,7 @@ import { FrameReader, ProtocolError } from '../../protocols/postgres/frame-reade
 import { FrontendCode, type TransactionStatus } from '../../protocols/postgres/codes.js';
 import { decodePassword, decodeStartupPacket } from '../../protocols/postgres/frontend-messages.js';
 import {
+  rewriteNotification,
   writeAuthCleartext,
   writeAuthOk,
   writeBackendKeyData,
@@ -335,6 +336,10 @@ export class PgClientConnection {
       serverMessage: (buf, bodyStart, end) => {
         const mask = pipeline.messageMasker();
         return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
+      },
+      notification: (buf, bodyStart, end) => {
+        const mask = pipeline.messageMasker();
+        return mask && rewriteNotification(buf, bodyStart, end, mask);
       },
       ready: (status: TransactionStatus) => {
         if (status === 'I') cursors.transactionEnded();

@@ -87,6 +87,13 @@ export class ResultMasking {
     return hit;
   }
 
+  /** A protected table, or a view whose base columns include one. */
+  private protectsOrSources(role: string, table: TableRef, engine: MaskingEngine, catalog: OriginCatalog | undefined): boolean {
+    if (engine.rules.protectsTable(role, table)) return true;
+    const base = catalog?.viewSources(table);
+    return base?.some((b) => engine.rules.protectsTable(role, b.schema === undefined ? { name: b.table } : { schema: b.schema, name: b.table })) ?? false;
+  }
+
   /** True when the role has rules it is subject to (its messages are scanned too). */
   masksRole(role: string): boolean {
     const engine = this.current();
@@ -108,13 +115,16 @@ export class ResultMasking {
       // DDL may create what the next statement names: let that one re-read the catalog at once.
       if (s.kind === 'ddl') this.unknownRefreshAt.delete(session.upstream);
       for (const table of s.tablesRead) {
-        if (catalog && table.schema !== undefined && !catalog.knows(table)) unknown = true;
-        if (s.kind === 'copy-out' && engine.rules.protectsTable(role, table)) {
+        const known = !catalog || (table.schema !== undefined && catalog.knows(table));
+        if (!known && table.schema !== undefined) unknown = true;
+        // COPY data is never masked: a protected table, a view over one, or a relation the
+        // catalog cannot vouch for is refused for a masked role.
+        if (s.kind === 'copy-out' && engine.rules.appliesTo(role) && (!known || this.protectsOrSources(role, table, engine, catalog))) {
           return {
             action: 'deny',
             sqlState: '0A000',
             rule: 'masking',
-            message: `sqlveil: COPY of ${table.schema ? `${table.schema}.` : ''}${table.name} is not possible for role ${role}: its columns are masked, and COPY data is not masked`,
+            message: `sqlveil: COPY of ${table.schema ? `${table.schema}.` : ''}${table.name} is not possible for role ${role}: its columns are masked (or cannot be traced), and COPY data is not masked`,
             hint: 'use SELECT: its rows are masked as they stream',
           };
         }
