@@ -20,6 +20,7 @@ import {
 import { rewriteErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
 import { MessageWriter } from '../../protocols/postgres/writer.js';
 import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
+import { queryRows } from '../../protocols/postgres/upstream-query.js';
 import { PgRelay, type NameChanges, type RelayHooks, type ResultRefusal, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
 import { rewriteDataRow } from '../../protocols/postgres/data-row.js';
 import { IdentityError, type VerifiedIdentity } from '../identity/types.js';
@@ -243,6 +244,20 @@ export class PgClientConnection {
       upstream.socket.destroy();
       return;
     }
+    // Names resolve by the path the server really uses (role and database defaults, startup
+    // options), never by what the client's options claim.
+    try {
+      const rows = await queryRows(upstream.socket, SEARCH_PATH_QUERY, this.ctx.upstream.connectTimeoutMs);
+      this.initialSearchPath = rows.flatMap((r) => (r[0] == null ? [] : [r[0]]));
+    } catch (err) {
+      upstream.socket.destroy();
+      this.ctx.log.warn({ role: identity.role, upstream: this.ctx.upstream.name, err: String(err) }, 'upstream search path unknown');
+      return this.fatal({ severity: 'FATAL', code: '08006', message: 'sqlveil: the gateway could not read the session search path from the database', hint: 'retry later; the gateway operator must check the upstream' }, 'upstream_failed');
+    }
+    if (this.isClosed()) {
+      upstream.socket.destroy();
+      return;
+    }
     this.upstream = upstream;
     this.startSession(identity, upstream, pending);
   }
@@ -411,6 +426,9 @@ export class PgClientConnection {
     p?.end(reason);
   }
 }
+
+/** The schemas unqualified names resolve in, in order, as the server has them (those that exist). */
+const SEARCH_PATH_QUERY = 'SELECT s FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) AS s';
 
 const functionCallRefused: ErrorNotice = {
   severity: 'ERROR',

@@ -1,0 +1,49 @@
+// Session state follows the server, not the request (issue 13, section 2, PostgreSQL): the
+// search path unqualified names resolve in is the one the server reports for the session
+// (database and role defaults, startup options), so `patients` cannot be taken for a table no
+// rule protects while the server reads clinic.patients.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { PG, ROOT, run, startGateway, type TestGateway } from './harness.js';
+import { clinicNeedles, leaks, type Needle } from './leak-check.js';
+import { errorsOf, rowsOf, seenText, serialize, WireClient } from './pg-wire.js';
+
+const DB = 'sqlveil_search_path';
+let gw: TestGateway;
+let needles: Needle[];
+let token: string;
+
+async function psql(database: string, sql: string): Promise<void> {
+  const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql]);
+  if (r.code !== 0) throw new Error(r.stderr);
+}
+
+beforeAll(async () => {
+  await run('psql', ['-X', '-q', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', 'postgres', '-c', `CREATE DATABASE ${DB}`]);
+  const load = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', DB, '-f', join(ROOT, 'test/fixtures/clinic.pg.sql')]);
+  if (load.code !== 0) throw new Error(load.stderr);
+  // A database whose default path finds the clinic tables unqualified: the server's state, not the client's.
+  await psql(DB, `ALTER DATABASE ${DB} SET search_path = clinic, public`);
+  gw = await startGateway({
+    env: { SQLVEIL_PG_UPSTREAM: `postgres://${PG.user}@${PG.host}:${PG.port}/${DB}` },
+    // Without a table allow list, only name resolution stands between `patients` and the masking rules.
+    configure: (config) => {
+      delete config.policy!.roles.agent!.tables.allow;
+    },
+  });
+  needles = await clinicNeedles();
+  token = await gw.token('agent-1', ['agents']);
+});
+afterAll(async () => gw?.stop());
+
+describe('names resolve by the search path the server confirmed', () => {
+  it('an unqualified table found by the database default path is masked as the table it is', async () => {
+    const c = await WireClient.connect(gw.port, 'agent-1', token, DB);
+    c.send(serialize.query("SELECT reverse(ssn) AS r, full_name || '' AS n, ssn FROM patients ORDER BY id LIMIT 5"));
+    const got = await c.untilReady();
+    expect(errorsOf(got)).toEqual([]);
+    expect(rowsOf(got)).toHaveLength(5);
+    expect(leaks(seenText(got), needles)).toEqual([]);
+    c.close();
+  });
+});
