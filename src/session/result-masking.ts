@@ -150,7 +150,9 @@ export class ResultMasking {
     if (!engine) return undefined;
     const role = session.identity.role;
     // Rows whose columns, or whose statement, the gateway cannot name never reach a masked role.
-    if (!columns || !statement) return engine.rules.appliesTo(role) ? unknownResult(role, columns === undefined) : undefined;
+    if (!columns || !statement || statement.columns?.some(isRowsOfUnknownShape)) {
+      return engine.rules.appliesTo(role) ? unknownResult(role, columns === undefined) : undefined;
+    }
     if (columns.length === 0) return undefined;
     if (this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
     const catalog = this.parts.catalog(session.upstream);
@@ -269,6 +271,14 @@ function alignedLineage(statement: StatementInfo | undefined, count: number): St
   if (!cols || cols.length !== count) return undefined;
   if (cols.some((c) => c.name === '*')) return undefined;
   return cols;
+}
+
+/**
+ * Rows whose shape the analysis could not see at all (EXECUTE of a SQL-prepared statement, CALL,
+ * a function in FROM without a column list): nothing says which tables their values come from.
+ */
+function isRowsOfUnknownShape(c: ColumnLineage): boolean {
+  return c.name === '*' && c.opaque && c.sources.length === 0;
 }
 
 function unknownResult(role: string, noColumns: boolean): Denial {

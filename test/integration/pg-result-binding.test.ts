@@ -188,6 +188,27 @@ describe('names the gateway did not see prepared cannot be bound or executed', (
   });
 });
 
+describe('rows of a shape the analysis cannot see', () => {
+  it('EXECUTE of a SQL-prepared statement is refused for a masked role even where the policy allows dynamic SQL', async () => {
+    const lax = await startGateway({
+      configure: (config) => {
+        const flags = config.policy!.roles.agent!.block.flags;
+        flags.splice(flags.indexOf('dynamic-sql'), 1);
+      },
+    });
+    const c = await WireClient.connect(lax.port, 'agent-1', await lax.token('agent-1', ['agents']), PG.database);
+    c.send(serialize.query(`PREPARE ex AS ${EVIL}`));
+    await c.untilReady();
+    c.send(serialize.query('EXECUTE ex'));
+    const got = await c.untilReady();
+    expect(rowsOf(got)).toHaveLength(0);
+    expect(errorsOf(got)[0]?.message).toMatch(/result withheld/);
+    expect(leaks(seenText(got), needles)).toEqual([]);
+    c.close();
+    await lax.stop();
+  });
+});
+
 describe('a cursor is masked by the plan of its DECLARE', () => {
   it('FETCH in the same string, in separate statements, and MOVE', async () => {
     const c = await agent();
