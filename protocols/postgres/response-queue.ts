@@ -66,13 +66,15 @@ export class ResponseQueue {
   }
 
   push(kind: PendingKind, name: string, limit = Infinity, rows = 0, context?: unknown): PendingEntry {
-    const entry: PendingEntry = { kind, name, limit, rows, context, results: 0, rowsBefore: rows, startedAt: 0 };
+    // Every member set here, in one order: entries keep one shape on the hot path.
+    const entry: PendingEntry = { kind, name, reply: undefined, limit, rows, context, results: 0, rowsBefore: rows, startedAt: 0, sqlState: undefined, statement: undefined, bind: undefined, target: undefined, own: false, portal: undefined };
     this.items.push(entry);
     return entry;
   }
 
   pushReply(reply: Buffer): void {
-    this.items.push({ kind: Pending.Reply, name: '', reply, limit: Infinity, rows: 0, results: 0, rowsBefore: 0, startedAt: 0 });
+    const entry = this.push(Pending.Reply, '');
+    entry.reply = reply;
   }
 
   /** The requests still queued, in order (for a session that ends with requests in flight). */
