@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadClinicFixture, PG, ROOT, run, startGateway, type TestGateway } from './harness.js';
 import { jdbcClassPath } from './jdbc.js';
+import { clinicNeedles, leaks } from './leak-check.js';
 
 let gw: TestGateway;
 let classPath: string;
@@ -26,5 +27,15 @@ describe('PostgreSQL JDBC driver', () => {
     expect(r.stdout).toContain('batch-count=1000 batch-sum=499500');
     expect(r.stdout).toContain('error-state=22012');
     expect(r.stdout).toContain('after-error=still-ok');
+  });
+
+  it('masks what role agent reads through reused server-side statements, a fetch size and binary transfer', async () => {
+    const token = await gw.token('agent-1', ['agents']);
+    const url = `jdbc:postgresql://127.0.0.1:${gw.port}/${PG.database}?sslmode=disable`;
+    const r = await run('java', ['-cp', classPath, join(ROOT, 'test/jdbc/PgJdbcAgentCheck.java'), url, 'agent-1', token], { timeoutMs: 120_000 });
+    expect(r.stderr).not.toMatch(/Exception/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rows=20');
+    expect(leaks(r.stdout, await clinicNeedles())).toEqual([]);
   });
 });
