@@ -84,6 +84,11 @@ export interface RelayHooks {
    * `context` is that of the request the message belongs to (undefined when none or unknown).
    */
   serverMessage?(buf: Buffer, bodyStart: number, end: number, context: unknown): Buffer | undefined;
+  /**
+   * The server bound or closed a protocol portal of this name: SQL cursors share the namespace, so
+   * a FETCH of that name no longer reads what a DECLARE of it did.
+   */
+  portalReplaced?(name: string): void;
   /** Rewrites a NotificationResponse (another session's NOTIFY payload); undefined keeps it. */
   notification?(buf: Buffer, bodyStart: number, end: number): Buffer | undefined;
   /**
@@ -503,12 +508,18 @@ export class PgRelay {
       }
       case BackendCode.BindComplete: {
         const head = this.queue.shift();
-        if (head?.kind === Pending.Bind && head.bind) this.prepared.bound(head.bind.portal, head.bind.statement, head.bind.resultFormats);
+        if (head?.kind === Pending.Bind && head.bind) {
+          this.prepared.bound(head.bind.portal, head.bind.statement, head.bind.resultFormats);
+          this.hooks.portalReplaced?.(head.bind.portal);
+        }
         break;
       }
       case BackendCode.CloseComplete: {
         const head = this.queue.shift();
-        if (head?.kind === Pending.Close) this.prepared.closed(head.target ?? 'S', head.name);
+        if (head?.kind === Pending.Close) {
+          this.prepared.closed(head.target ?? 'S', head.name);
+          if (head.target === 'P') this.hooks.portalReplaced?.(head.name);
+        }
         break;
       }
       case BackendCode.ParameterDescription:
@@ -546,7 +557,8 @@ export class PgRelay {
           head.sqlState ??= readErrorFields(buf, bodyStart, end).get('C');
           if (head.kind === Pending.Execute) this.endRequest(head);
         }
-        this.queue.failBatch();
+        // Until its Sync the server ignores what the client sends: so must the queue.
+        if (!this.queue.failBatch()) this.skipUntilSync = true;
         if (this.forwardMessage(buf, bodyStart, end, toClient, context)) return;
         break;
       }
@@ -664,7 +676,7 @@ export class PgRelay {
       cut.entry.sqlState ??= cut.error?.code ?? '54000';
       if (cut.entry.kind === Pending.Execute) this.endRequest(cut.entry);
       toClient.addOwn(errorFrame(cut.error ?? this.hooks.rowLimitExceeded(cut.entry.limit)));
-      this.queue.failBatch();
+      if (!this.queue.failBatch()) this.skipUntilSync = true;
       if (cut.entry.kind === Pending.Execute) this.finishExecute(cut.entry);
     }
     return true;

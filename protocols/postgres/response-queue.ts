@@ -101,9 +101,17 @@ export class ResponseQueue {
     return e.reply;
   }
 
-  /** An error ends the current request; in a batch the server skips everything up to Sync. */
-  failBatch(): void {
-    while (this.size > 0 && !endsWithReady(this.head!.kind)) this.shift();
+  /**
+   * An error ends the current request. A simple Query (or FunctionCall) ends at its own
+   * ReadyForQuery; in an extended-protocol batch the server discards every message up to Sync,
+   * a Query among them included, and answers none of them. Returns false when no Sync is queued
+   * yet: what the client sends until its Sync is discarded too.
+   */
+  failBatch(): boolean {
+    const head = this.head;
+    if (head !== undefined && (head.kind === Pending.Query || head.kind === Pending.FunctionCall)) return true;
+    while (this.size > 0 && this.head!.kind !== Pending.Sync) this.shift();
+    return this.size > 0;
   }
 
   /** True when a request answered by ReadyForQuery is queued (a Sync after a batch, say). */

@@ -343,6 +343,7 @@ export class PgClientConnection {
       resultEnd: (tag, rows, context, index) => {
         pipeline.resultEnd(rows);
         if (tag === undefined) return undefined;
+        if (tag === 'ROLLBACK') cursors.rolledBack();
         const statement = statementAt(context, index);
         if (statement?.sessionObject === undefined) return undefined;
         cursors.completed(statement);
@@ -352,10 +353,9 @@ export class PgClientConnection {
         const mask = pipeline.messageMasker();
         return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
       },
-      notification: (buf, bodyStart, end) => {
-        const mask = pipeline.messageMasker();
-        return mask && rewriteNotification(buf, bodyStart, end, mask);
-      },
+      portalReplaced: (name) => cursors.replaced(name),
+      // Another session's payload can carry any value in any encoding: a masked role gets none.
+      notification: (buf, bodyStart, end) => (pipeline.messageMasker() ? rewriteNotification(buf, bodyStart, end, withheldPayload) : undefined),
       ready: (status: TransactionStatus) => {
         if (status === 'I') cursors.transactionEnded();
         if (this.tokenExpired) setImmediate(() => this.expire());
@@ -426,6 +426,8 @@ export class PgClientConnection {
     p?.end(reason);
   }
 }
+
+const withheldPayload = (): string => 'sqlveil: payload withheld';
 
 /** The schemas unqualified names resolve in, in order, as the server has them (those that exist). */
 const SEARCH_PATH_QUERY = 'SELECT s FROM pg_catalog.unnest(pg_catalog.current_schemas(false)) AS s';

@@ -258,6 +258,90 @@ describe('a cursor is masked by the plan of its DECLARE', () => {
   });
 });
 
+describe('what the server discards, the gateway discards too', () => {
+  it('Queries sent after an error in an extended batch, before its Sync, get no results and shift nothing', async () => {
+    const c = await agent();
+    const clinics = serialize.query('SELECT name FROM clinic.clinics');
+    c.send(serialize.parse({ text: 'SELECT 1/0' }), serialize.bind({}), serialize.execute({}), clinics, clinics, serialize.sync());
+    const failed = await c.untilReady();
+    expect(errorsOf(failed).map((e) => e.code)).toEqual(['22012']);
+    expect(rowsOf(failed)).toEqual([]);
+    c.send(serialize.query("SELECT ssn || ' ' || full_name || ' ' || address AS name FROM clinic.patients ORDER BY id LIMIT 5"));
+    const got = await c.untilReady();
+    expect(rowsOf(got)).toHaveLength(5);
+    expectNoLeak(got);
+    c.close();
+  });
+
+  it('messages sent after an error and before a Sync that comes in a later chunk are discarded', async () => {
+    const c = await agent();
+    c.send(serialize.parse({ text: 'SELECT 1/0' }), serialize.bind({}), serialize.execute({}), serialize.flush());
+    await c.collect(300);
+    c.send(serialize.query('SELECT name FROM clinic.clinics'), serialize.parse({ text: BENIGN }), serialize.bind({}), serialize.execute({}), serialize.sync());
+    const rest = await c.untilReady();
+    expect(rowsOf(rest)).toEqual([]);
+    c.send(serialize.query(EVIL));
+    const got = await c.untilReady();
+    expect(rowsOf(got)).toHaveLength(5);
+    expectNoLeak(got);
+    c.close();
+  });
+});
+
+describe('a cursor name no longer reads its DECLARE once the server dropped that cursor', () => {
+  const clean = 'SELECT name FROM clinic.clinics';
+  const phi = "SELECT ssn || ' ' || full_name || ' ' || address AS name FROM clinic.patients ORDER BY id LIMIT 5";
+
+  it('a protocol Close and Bind of the cursor name', async () => {
+    const c = await agent();
+    c.send(serialize.query(`BEGIN; DECLARE p CURSOR FOR ${clean}`));
+    await c.untilReady();
+    c.send(serialize.close({ type: 'P', name: 'p' }), serialize.parse({ name: 'x', text: phi }), serialize.bind({ portal: 'p', statement: 'x' }), serialize.sync());
+    await c.untilReady();
+    c.send(serialize.query('FETCH ALL FROM p'));
+    const got = await c.untilReady();
+    expectNoLeak(got);
+    c.send(serialize.query('ROLLBACK'));
+    await c.untilReady();
+    c.close();
+  });
+
+  it('ROLLBACK TO SAVEPOINT, and a WITH HOLD cursor of a rolled-back transaction', async () => {
+    const c = await agent();
+    c.send(serialize.query(`BEGIN; SAVEPOINT s; DECLARE p CURSOR FOR ${clean}; ROLLBACK TO SAVEPOINT s`));
+    await c.untilReady();
+    c.send(serialize.parse({ name: 'x', text: phi }), serialize.bind({ portal: 'p', statement: 'x' }), serialize.sync());
+    await c.untilReady();
+    c.send(serialize.query('FETCH ALL FROM p'));
+    const first = await c.untilReady();
+    c.send(serialize.query('COMMIT'));
+    await c.untilReady();
+    c.send(serialize.query(`BEGIN; DECLARE h CURSOR WITH HOLD FOR ${clean}; ROLLBACK`));
+    await c.untilReady();
+    c.send(serialize.query('BEGIN'));
+    await c.untilReady();
+    c.send(serialize.parse({ name: 'y', text: phi }), serialize.bind({ portal: 'h', statement: 'y' }), serialize.sync());
+    await c.untilReady();
+    c.send(serialize.query('FETCH ALL FROM h'));
+    const second = await c.untilReady();
+    expectNoLeak([...first, ...second]);
+    c.close();
+  });
+
+  it('SQL FETCH of a protocol portal that was never a cursor', async () => {
+    const c = await agent();
+    c.send(serialize.query('BEGIN'));
+    await c.untilReady();
+    c.send(serialize.parse({ name: 'x', text: phi }), serialize.bind({ portal: 'q', statement: 'x' }), serialize.sync());
+    await c.untilReady();
+    c.send(serialize.query('FETCH ALL FROM q'));
+    const got = await c.untilReady();
+    expect(rowsOf(got)).toEqual([]);
+    expectNoLeak(got);
+    c.close();
+  });
+});
+
 describe('results still flow for well-behaved drivers and the privileged role', () => {
   it('dba reads raw values through every one of these paths', async () => {
     const c = await WireClient.connect(gw.port, 'dba-1', await gw.token('dba-1', ['dba']), PG.database);
