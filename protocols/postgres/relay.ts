@@ -64,8 +64,11 @@ export interface RelayHooks {
    * statement string; returns a rewriter, a refusal, or undefined to pass rows as they are.
    */
   columns(fields: FieldDescription[] | undefined, context: unknown, index: number): RowRewriter | ResultRefusal | undefined;
-  /** Rewrites a server ErrorResponse or NoticeResponse (values can be quoted back in them); undefined keeps it. */
-  serverMessage?(buf: Buffer, bodyStart: number, end: number): Buffer | undefined;
+  /**
+   * Rewrites a server ErrorResponse or NoticeResponse (values can be quoted back in them);
+   * `context` is the verdict context of the request it belongs to (undefined: unknown). Undefined keeps it.
+   */
+  serverMessage?(buf: Buffer, bodyStart: number, end: number, context: unknown): Buffer | undefined;
   /** End of a result (CommandComplete tag, or undefined for errors and suspended portals) with the rows it carried. */
   resultEnd(tag: string | undefined, rows: number): void;
   /** The server is ready for the next query. */
@@ -579,7 +582,7 @@ export class PgRelay {
 
   /** Sends a server error or notice, rewritten when the session asks; true when it was handled here. */
   private forwardMessage(buf: Buffer, bodyStart: number, end: number, toClient: OutputBatch): boolean {
-    const rewritten = this.hooks.serverMessage?.(buf, bodyStart, end);
+    const rewritten = this.hooks.serverMessage?.(buf, bodyStart, end, this.queue.head?.context);
     if (rewritten === undefined) return false;
     toClient.addOwn(rewritten);
     this.emitReadyReplies(toClient);

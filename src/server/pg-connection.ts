@@ -16,7 +16,8 @@ import {
   writeReadyForQuery,
   type FieldDescription,
 } from '../../protocols/postgres/backend-messages.js';
-import { rewriteErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { rewriteErrorNotice, withholdErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { withheldServerText } from '../session/server-text.js';
 import { MessageWriter } from '../../protocols/postgres/writer.js';
 import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
 import { PgRelay, type RelayHooks, type ResultRefusal, type RowRewriter, type StatementVerdict } from '../../protocols/postgres/relay.js';
@@ -323,9 +324,12 @@ export class PgClientConnection {
       columns: (fields, context, index) => rowRewriterFor(pipeline, fields, (context as StatementContext | undefined)?.decision.statements?.[index]),
       requestEnd: (context, outcome) => pipeline.statementEnd(context as StatementContext, outcome),
       resultEnd: (_tag, rows) => pipeline.resultEnd(rows),
-      serverMessage: (buf, bodyStart, end) => {
-        const mask = pipeline.messageMasker();
-        return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
+      serverMessage: (buf, bodyStart, end, context) => {
+        // After a statement that read protected columns (or of an unknown request): a fixed text.
+        const policy = pipeline.serverText(context as StatementContext | undefined);
+        if (!policy) return undefined;
+        if (policy.withhold) return withholdErrorNotice(buf, bodyStart, end, (code) => withheldServerText(`SQLSTATE ${code}`));
+        return rewriteErrorNotice(buf, bodyStart, end, policy.mask);
       },
       ready: (status: TransactionStatus) => {
         if (this.tokenExpired) setImmediate(() => this.expire());
