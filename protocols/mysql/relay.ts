@@ -391,7 +391,8 @@ export class MysqlRelay {
   private firstPacket(r: PacketReader, e: Expect, head: number): void {
     const { buf, start, end } = r;
     if (e.kind === 'single') {
-      if (head === Header.OK) this.statementOk(e);
+      // COM_INIT_DB's OK confirms its USE; a COM_STMT_RESET's OK runs nothing.
+      if (head === Header.OK && e.entry === undefined) this.statementOk(e);
       this.forward(r, e);
       return this.done(e);
     }

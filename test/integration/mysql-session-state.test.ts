@@ -54,12 +54,14 @@ beforeAll(async () => {
   await loadMysqlClinic();
   const rows = await myDirect("SELECT CONCAT_WS('|', mrn, full_name, ssn, dob, email, phone, address) FROM patients WHERE ssn IS NOT NULL ORDER BY id", 'clinic');
   needles = needlesFromRows(rows.replaceAll('|', '\t'));
+  await myDirect('CREATE VIEW v_h1_ids AS SELECT id, ssn, full_name FROM patients', 'clinic');
   gw = await startMysqlGateway({ rules: join(ROOT, 'rules/hipaa.yaml'), gate: undefined });
   agent = await gw.token('agent-1', ['agents']);
   before = await checksum();
 });
 afterAll(async () => {
   await gw?.stop();
+  await myDirect('DROP VIEW IF EXISTS clinic.v_h1_ids');
 });
 
 describe('the current database follows the server', () => {
@@ -101,6 +103,9 @@ describe('variables and HANDLER carry no protected value', () => {
     [['SELECT ssn, full_name FROM clinic.patients ORDER BY id LIMIT 1 INTO @a, @b', 'SELECT @a, @b']],
     [['SELECT id FROM (SELECT ssn AS id FROM clinic.patients LIMIT 1) t INTO @v', 'SELECT @v']],
     [['SET @a = 1, @b = (SELECT mrn FROM clinic.patients LIMIT 1)', 'SELECT CONCAT(@a, @b)']],
+    [['SET @q = (SELECT ssn FROM clinic.v_h1_ids ORDER BY id LIMIT 1)', 'SELECT @q']],
+    [['SELECT REVERSE(full_name) FROM v_h1_ids ORDER BY id LIMIT 1 INTO @q', 'SELECT @q']],
+    [['DO @x := (SELECT HEX(ssn) FROM clinic.patients LIMIT 1)', 'SELECT @x']],
     [['SET SESSION sql_select_limit = (SELECT SUBSTR(ssn, 1, 3) + 0 FROM clinic.patients ORDER BY id LIMIT 1)', 'SELECT @@sql_select_limit']],
     [['SET @@session.rand_seed1 = (SELECT ASCII(ssn) FROM clinic.patients LIMIT 1)']],
     [['HANDLER patients OPEN AS h', 'HANDLER h READ FIRST', 'HANDLER h CLOSE']],
