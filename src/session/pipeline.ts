@@ -171,13 +171,6 @@ export class SessionPipeline {
     };
   }
 
-  /** Masks the free text of a server error or notice, for a role subject to masking; undefined for others. */
-  messageMasker(): ((text: string) => string) | undefined {
-    const results = this.parts.results;
-    if (!results.maskMessage || !results.masksRole?.(this.session.identity.role)) return undefined;
-    return (text) => results.maskMessage!(text);
-  }
-
   /** A refusal is audited now; an allowed statement when each of its runs ends (statementEnd). */
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
     this.statementCell(decision).value++;

@@ -12,7 +12,6 @@ import { withheldServerText } from './server-text.js';
 /** Results that list the server's diagnostics area (MySQL docs, "SHOW WARNINGS"), and their text column. */
 const DIAGNOSTICS = new Set(['SHOW WARNINGS', 'SHOW ERRORS']);
 const DIAGNOSTICS_TEXT = 'message';
-const DIAGNOSTICS_CODE = 'code';
 
 /** Statements whose reads the analysis cannot see (dynamic SQL, stored code): they may read anything. */
 const hidesReads = (s: StatementInfo): boolean => s.kind === 'procedural' || s.flags.includes('dynamic-sql');
@@ -173,8 +172,7 @@ export class ResultMasking {
     if (!statement || statement.kind !== 'session' || !DIAGNOSTICS.has(statement.command)) return undefined;
     const text = columns.findIndex((c) => c.name.toLowerCase() === DIAGNOSTICS_TEXT);
     if (text < 0) return undefined;
-    const code = columns.findIndex((c) => c.name.toLowerCase() === DIAGNOSTICS_CODE);
-    return withheldMessageTransform(text, code >= 0 ? undefined : 'warning');
+    return withheldMessageTransform(text);
   }
 
   /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */
@@ -332,10 +330,10 @@ export function sessionChannelRefusal(s: StatementInfo, role: string, protects: 
   };
 }
 
-/** Replaces one text column of every row by the fixed withheld text (the code column, when there is one, stays). */
-function withheldMessageTransform(column: number, code: string | undefined): MaskingTransform {
+/** Replaces one text column of every row by the fixed withheld text (the Code column stays). */
+function withheldMessageTransform(column: number): MaskingTransform {
   let cells = 0;
-  const text = Buffer.from(withheldServerText(code ?? 'see the Code column'), 'utf8');
+  const text = Buffer.from(withheldServerText('error number in the Code column'), 'utf8');
   return {
     columns: [column],
     apply: () => {
