@@ -31,8 +31,11 @@ export interface Expect {
   /** Cut (or refused): keep reading the structure, forward nothing more. */
   discard: boolean;
   context: unknown;
-  /** Result sets of this response started so far. */
-  results: number;
+  /**
+   * Statements of the string answered so far: each OK, result set or ERR is one statement's
+   * answer (MySQL docs, "Multi-Resultset"), so a result binds to the statement that produced it.
+   */
+  statement: number;
   /** Rows sent over every result set of this response. */
   totalRows: number;
   /** performance.now() when the command was sent; 0 once its end was reported. */
@@ -58,7 +61,7 @@ export function expectResponse(kind: ResponseKind, lastSeq: number, entry: Prepa
     clientSeq: lastSeq,
     discard: false,
     context: entry?.context,
-    results: 0,
+    statement: 0,
     totalRows: 0,
     startedAt: performance.now(),
     sqlState: undefined,

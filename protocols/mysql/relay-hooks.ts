@@ -50,8 +50,19 @@ export interface MysqlRelayHooks {
    * in the response; returns a row rewriter, a refusal, or undefined to pass rows as they are.
    */
   columns(columns: ColumnDefinition[], format: 'text' | 'binary', context: unknown, index: number): MysqlRowRewriter | MysqlResultRefusal | undefined;
-  /** Rewrites an ERR the server sent (a database error can quote a value back); undefined keeps it. */
-  serverError?(err: ErrPacket): ErrPacket | undefined;
+  /**
+   * Rewrites an ERR the server sent (a database error can quote a value back); `context` is the
+   * verdict context of the command it answers (undefined when none); undefined keeps it.
+   */
+  serverError?(err: ErrPacket, context: unknown): ErrPacket | undefined;
+  /** The server answered statement `index` of the string with OK: it ran (a USE switched database). */
+  statementOk?(context: unknown, index: number): void;
+  /**
+   * The relay itself refused a command or a server request (COM_CHANGE_USER, COM_PROCESS_KILL, an
+   * unknown command, a LOCAL INFILE request): the session audits and counts it like any denial.
+   * `what` names it as a statement; `context` is the run it interrupted, if any.
+   */
+  refused?(what: string, err: ErrPacket, context: unknown): void;
   /** End of a result set, with the rows it carried to the client. */
   resultEnd(rows: number): void;
   /** A response is complete: the client may send its next command. */

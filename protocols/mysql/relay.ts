@@ -160,6 +160,12 @@ export class MysqlRelay {
     });
   }
 
+  /** A command the relay refuses itself: the client gets an ERR, the session audits it. */
+  private refuseCommand(what: string, lastSeq: number, err: ErrPacket): void {
+    this.hooks.refused?.(what, err, undefined);
+    this.refuse(lastSeq, err);
+  }
+
   /** An ERR for the client in place of the response to its command. */
   private refuse(lastSeq: number, err: ErrPacket): void {
     writeErr(this.writer, lastSeq + 1, err);
@@ -198,7 +204,7 @@ export class MysqlRelay {
       case Command.STMT_RESET: {
         const entry = this.statements.get(readStatementId(buf, start, end));
         if (!entry) {
-          this.refuse(lastSeq, unknownStatement());
+          this.refuseCommand(`COM_STMT_${cmd === Command.STMT_EXECUTE ? 'EXECUTE' : cmd === Command.STMT_FETCH ? 'FETCH' : 'RESET'} of an unknown statement`, lastSeq, unknownStatement());
           return undefined;
         }
         if (cmd === Command.STMT_RESET) this.send(r, 'single', lastSeq, entry);
@@ -244,17 +250,17 @@ export class MysqlRelay {
         this.hooks.quit();
         return undefined;
       case Command.CHANGE_USER:
-        this.refuse(lastSeq, {
+        this.refuseCommand('COM_CHANGE_USER', lastSeq, {
           errno: ErrorCode.NOT_SUPPORTED_YET,
           sqlState: '0A000',
           message: 'sqlveil: COM_CHANGE_USER is not supported: the session identity is its token. Open a new connection with the other token.',
         });
         return undefined;
       case Command.PROCESS_KILL:
-        this.refuse(lastSeq, { errno: ErrorCode.NOT_SUPPORTED_YET, sqlState: '0A000', message: 'sqlveil: COM_PROCESS_KILL is not supported: send the statement KILL QUERY <id> instead' });
+        this.refuseCommand('COM_PROCESS_KILL', lastSeq, { errno: ErrorCode.NOT_SUPPORTED_YET, sqlState: '0A000', message: 'sqlveil: COM_PROCESS_KILL is not supported: send the statement KILL QUERY <id> instead' });
         return undefined;
       default:
-        this.refuse(lastSeq, { errno: ErrorCode.UNKNOWN_COM, sqlState: '08S01', message: `sqlveil: command 0x${cmd.toString(16)} is not supported through the gateway` });
+        this.refuseCommand(`COM 0x${cmd.toString(16)}`, lastSeq, { errno: ErrorCode.UNKNOWN_COM, sqlState: '08S01', message: `sqlveil: command 0x${cmd.toString(16)} is not supported through the gateway` });
         return undefined;
     }
   }
@@ -318,7 +324,7 @@ export class MysqlRelay {
     const err = r.first === Header.ERR ? readErr(r.buf, r.start, r.end) : undefined;
     if (err) e.sqlState ??= err.sqlState;
     if (e.discard) return;
-    if (err && this.hooks.serverError && this.forwardErr(r, err)) {
+    if (err && this.hooks.serverError && this.forwardErr(r, err, e.context)) {
       e.clientSeq = r.lastSeq;
       return;
     }
@@ -327,8 +333,8 @@ export class MysqlRelay {
   }
 
   /** An ERR from the server, rewritten when the session asks (same sequence id); true when sent here. */
-  private forwardErr(r: PacketReader, err: ErrPacket): boolean {
-    const rewritten = this.hooks.serverError!(err);
+  private forwardErr(r: PacketReader, err: ErrPacket, context: unknown): boolean {
+    const rewritten = this.hooks.serverError!(err, context);
     if (!rewritten) return false;
     writeErr(this.writer, r.seq, rewritten);
     this.toClient.addOwn(this.writer.take());
@@ -385,10 +391,13 @@ export class MysqlRelay {
   private firstPacket(r: PacketReader, e: Expect, head: number): void {
     const { buf, start, end } = r;
     if (e.kind === 'single') {
+      // COM_INIT_DB's OK confirms its USE; a COM_STMT_RESET's OK runs nothing.
+      if (head === Header.OK && e.entry === undefined) this.statementOk(e);
       this.forward(r, e);
       return this.done(e);
     }
     if (head === Header.ERR) {
+      if (e.kind === 'prepare') this.statements.prepareFailed();
       this.forward(r, e);
       return this.done(e);
     }
@@ -416,6 +425,7 @@ export class MysqlRelay {
     }
     if (head === Header.OK) {
       const status = readOk(buf, start, end).status;
+      this.statementOk(e);
       this.forward(r, e);
       if (!(status & ServerStatus.MORE_RESULTS_EXISTS)) this.done(e);
       return;
@@ -427,7 +437,10 @@ export class MysqlRelay {
       this.toServer.addOwn(this.writer.take());
       this.toServer.flushTo(this.server);
       if (!e.discard) {
-        this.refuse(e.clientSeq, { errno: ErrorCode.NOT_ALLOWED_COMMAND, sqlState: '42000', message: 'sqlveil: LOAD DATA LOCAL INFILE is not allowed through the gateway: the client would send a local file' });
+        const err = { errno: ErrorCode.NOT_ALLOWED_COMMAND, sqlState: '42000', message: 'sqlveil: LOAD DATA LOCAL INFILE is not allowed through the gateway: the client would send a local file (hint: load the file on the database server instead)' };
+        this.hooks.refused?.('LOCAL INFILE request', err, e.context);
+        this.refuse(e.clientSeq, err);
+        e.sqlState ??= err.sqlState;
         e.discard = true;
       }
       return;
@@ -437,6 +450,12 @@ export class MysqlRelay {
     e.rows = 0;
     e.phase = 'columns';
     this.forward(r, e);
+  }
+
+  /** An OK answered the current statement of the string: the session learns it ran (a USE switches only now). */
+  private statementOk(e: Expect): void {
+    if (e.context !== undefined && e.kind !== 'fetch') this.hooks.statementOk?.(e.context, e.statement);
+    e.statement++;
   }
 
   private preparePacket(r: PacketReader, e: Expect): void {
@@ -458,7 +477,7 @@ export class MysqlRelay {
     e.rows = 0;
     this.rewriter = undefined;
     if (e.discard) return;
-    const index = e.kind === 'fetch' ? 0 : e.results++;
+    const index = e.kind === 'fetch' ? 0 : e.statement;
     const hook = this.hooks.columns(e.columns, e.format, e.context, index);
     if (hook && 'refuse' in hook) return this.stopResponse(e, hook.refuse);
     this.rewriter = hook;
@@ -479,6 +498,7 @@ export class MysqlRelay {
         e.entry.cursorColumns = e.columns;
       }
       if (head !== Header.ERR && status & ServerStatus.MORE_RESULTS_EXISTS) {
+        e.statement++; // this result set was one statement's answer: the next answer is the next statement's
         e.phase = 'first';
         return;
       }

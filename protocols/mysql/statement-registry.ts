@@ -28,6 +28,11 @@ export class StatementRegistry {
     return this.entries.get(id === LAST_PREPARED_STATEMENT && this.last !== undefined ? this.last : id);
   }
 
+  /** A PREPARE the server refused: the server's "last prepared statement" is none now. */
+  prepareFailed(): void {
+    this.last = undefined;
+  }
+
   closed(id: number): void {
     this.entries.delete(id);
   }

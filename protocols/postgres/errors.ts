@@ -56,3 +56,23 @@ export function rewriteErrorNotice(buf: Buffer, bodyStart: number, end: number, 
   for (const [type, value] of fields) w.int8(type.charCodeAt(0)).cstring(value);
   return w.int8(0).end().take();
 }
+
+/**
+ * Fields whose free text is replaced when a server message is withheld: message, detail, hint,
+ * context (where) and the internal query of a function. The rest is kept (names, codes, positions).
+ */
+const WITHHELD_FIELDS = new Set(['D', 'H', 'W', 'q']);
+
+/**
+ * Rebuilds a server error or notice with its message replaced by `text(sqlState)` and the other
+ * free-text fields dropped (PostgreSQL docs, "Error and Notice Message Fields").
+ */
+export function withholdErrorNotice(buf: Buffer, bodyStart: number, end: number, text: (sqlState: string) => string): Buffer {
+  const fields = readErrorFields(buf, bodyStart, end);
+  const w = new MessageWriter(end - bodyStart + 256).begin(buf[bodyStart - 5]!);
+  for (const [type, value] of fields) {
+    if (WITHHELD_FIELDS.has(type)) continue;
+    w.int8(type.charCodeAt(0)).cstring(type === 'M' ? text(fields.get('C') ?? 'unknown') : value);
+  }
+  return w.int8(0).end().take();
+}

@@ -406,7 +406,8 @@ export class PgRelay {
         const previous = v.statements.get(statementName);
         if (previous !== undefined && statementName === '') v.describedStatements.delete(previous);
         v.statements.set(statementName, ++v.parses);
-        this.queue.push(Pending.Parse, statementName).statement = { maxRows: limit, context: verdict.context, fields: undefined };
+        // The context also tells the session what an error answering this Parse may quote.
+        this.queue.push(Pending.Parse, statementName, Infinity, 0, verdict.context).statement = { maxRows: limit, context: verdict.context, fields: undefined };
       } else {
         this.queue.push(code === FrontendCode.Query ? Pending.Query : Pending.FunctionCall, '', limit, 0, verdict.context).startedAt = performance.now();
       }

@@ -53,6 +53,9 @@ const flagDescriptions: Record<RiskFlag, { blocked: string; hint?: string }> = {
   'system-catalog-write': { blocked: 'writing to the system catalogs' },
   'locking-read': { blocked: 'SELECT ... FOR UPDATE/SHARE (row locks)', hint: 'drop the FOR UPDATE/FOR SHARE clause' },
   'multi-statement': { blocked: 'several statements in one string', hint: 'send one statement at a time' },
+  'variable-assignment': { blocked: 'assigning user variables', hint: 'select the values as result columns instead' },
+  'variable-read': { blocked: 'reading user variables', hint: 'select the values from their tables instead' },
+  handler: { blocked: 'HANDLER (table rows read outside SELECT)', hint: 'use SELECT ... LIMIT n' },
 };
 
 export const riskFlags = Object.keys(flagDescriptions) as RiskFlag[];

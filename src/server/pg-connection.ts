@@ -17,7 +17,8 @@ import {
   writeReadyForQuery,
   type FieldDescription,
 } from '../../protocols/postgres/backend-messages.js';
-import { rewriteErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { rewriteErrorNotice, withholdErrorNotice, writeErrorNotice, type ErrorNotice } from '../../protocols/postgres/errors.js';
+import { withheldServerText } from '../session/server-text.js';
 import { MessageWriter } from '../../protocols/postgres/writer.js';
 import { connectUpstream, sendCancel, UpstreamLoginError, type UpstreamConnection } from '../../protocols/postgres/upstream-handshake.js';
 import { queryRows } from '../../protocols/postgres/upstream-query.js';
@@ -349,13 +350,16 @@ export class PgClientConnection {
         cursors.completed(statement);
         return nameChanges(statement.sessionObject);
       },
-      serverMessage: (buf, bodyStart, end) => {
-        const mask = pipeline.messageMasker();
-        return mask && rewriteErrorNotice(buf, bodyStart, end, mask);
+      serverMessage: (buf, bodyStart, end, context) => {
+        // After a statement that read protected columns (or of an unknown request): a fixed text.
+        const policy = pipeline.serverText(context as StatementContext | undefined);
+        if (!policy) return undefined;
+        if (policy.withhold) return withholdErrorNotice(buf, bodyStart, end, (code) => withheldServerText(`SQLSTATE ${code}`));
+        return rewriteErrorNotice(buf, bodyStart, end, policy.mask);
       },
       portalReplaced: (name) => cursors.replaced(name),
       // Another session's payload can carry any value in any encoding: a masked role gets none.
-      notification: (buf, bodyStart, end) => (pipeline.messageMasker() ? rewriteNotification(buf, bodyStart, end, withheldPayload) : undefined),
+      notification: (buf, bodyStart, end) => (pipeline.serverText(undefined) ? rewriteNotification(buf, bodyStart, end, withheldPayload) : undefined),
       ready: (status: TransactionStatus) => {
         if (status === 'I') cursors.transactionEnded();
         if (this.tokenExpired) setImmediate(() => this.expire());

@@ -11,6 +11,8 @@ import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform,
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
 export interface StatementGate {
   decide(session: SessionInfo, statement: StatementRequest): StatementDecision | Promise<StatementDecision>;
+  /** The server confirmed that an allowed statement ran (MySQL: its OK): session state it sets (USE) takes effect now. */
+  confirmed?(session: SessionInfo, statement: StatementInfo): void;
 }
 
 /**
@@ -25,7 +27,18 @@ export interface ResultTransformer {
   /** Whether the role's error and notice texts are masked too (a database error can quote a value). */
   masksRole?(role: string): boolean;
   maskMessage?(text: string): string;
+  /** Whether statements (undefined: unknown) may read values the role's rules protect: then server texts are withheld. */
+  readsProtected?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): boolean;
+  /** The transform of a diagnostics result (SHOW WARNINGS / SHOW ERRORS) whose texts are withheld; undefined when it is not one. */
+  withheldDiagnostics?(columns: readonly ResultColumn[], statement: StatementInfo | undefined): RowTransform | undefined;
 }
+
+/** How the free text of a server error, notice or warning reaches the client. */
+export type ServerTextPolicy =
+  /** Replaced by a fixed text naming the SQLSTATE: the statement read protected values, any encoding of them could be quoted. */
+  | { withhold: true }
+  /** Passed through the content detectors. */
+  | { withhold: false; mask: (text: string) => string };
 
 /** A row transform that reports, once its result has ended, what it masked (counts, never values). */
 interface ReportingTransform extends RowTransform {
@@ -77,6 +90,11 @@ export class SessionPipeline {
   private readonly runPrivileged: unknown[] = [];
   /** The masking transform of the result streaming now, reported at its end. */
   private reporting: ReportingTransform | undefined;
+  /**
+   * A statement that may read protected values was allowed: the server's diagnostics area (SHOW
+   * WARNINGS) can quote them from now on. Sticky: which later statement clears it is the server's call.
+   */
+  private diagnosticsTainted = false;
 
   constructor(
     readonly session: SessionInfo,
@@ -90,34 +108,76 @@ export class SessionPipeline {
     parts.audit.emit(sessionStartEvent(session));
   }
 
-  statement(req: StatementRequest): StatementDecision | Promise<StatementDecision> {
+  /**
+   * Decides a statement. `protocolCheck` is the protocol's own last word on an allowed statement
+   * (MySQL: KILL routing): its refusal is audited and counted like any denial.
+   */
+  statement(req: StatementRequest, protocolCheck?: (d: Allowed) => Denial | undefined): StatementDecision | Promise<StatementDecision> {
     this.statements++;
     // Fail closed: what cannot be audited does not run (audit.onFailure: block).
     if (!this.parts.audit.writable()) return this.record(req, AUDIT_UNAVAILABLE);
     const decision = this.parts.gate.decide(this.session, req);
-    if (decision instanceof Promise) return decision.then((d) => this.admitted(req, d));
-    return this.admitted(req, decision);
+    if (decision instanceof Promise) return decision.then((d) => this.admitted(req, d, protocolCheck));
+    return this.admitted(req, decision, protocolCheck);
+  }
+
+  /** A refusal the protocol code made without asking the gate (a command or request it never relays): audited and counted. */
+  refused(req: StatementRequest, denial: Denial): Denial {
+    this.statements++;
+    this.record(req, denial);
+    return denial;
   }
 
   /** What the gate allowed, masking may still refuse (or hold while the catalog is read). */
-  private admitted(req: StatementRequest, decision: StatementDecision): StatementDecision | Promise<StatementDecision> {
+  private admitted(req: StatementRequest, decision: StatementDecision, protocolCheck?: (d: Allowed) => Denial | undefined): StatementDecision | Promise<StatementDecision> {
     const admit = decision.action === 'allow' ? this.parts.results.admit?.(this.session, decision.statements) : undefined;
-    if (admit === undefined) return this.record(req, decision);
-    if (admit instanceof Promise) return admit.then(() => this.record(req, decision));
+    const last = (d: StatementDecision): StatementDecision => this.record(req, d.action === 'allow' ? (protocolCheck?.(d) ?? d) : d);
+    if (admit === undefined) return last(decision);
+    if (admit instanceof Promise) return admit.then(() => last(decision));
     return this.record(req, admit);
   }
 
-  /** Masks the free text of a server error or notice, for a role subject to masking; undefined for others. */
-  messageMasker(): ((text: string) => string) | undefined {
+  /** Statement `index` of an allowed string ran (the server said OK): its session state takes effect. */
+  statementRan(context: StatementContext, index: number): void {
+    const statement = context.decision.statements?.[index];
+    if (statement) this.parts.gate.confirmed?.(this.session, statement);
+  }
+
+  /**
+   * How a server error, notice or warning text of the request with this context reaches the
+   * client: withheld when the request may have read protected values (or is unknown), masked by
+   * the content detectors otherwise; undefined for a role not subject to masking.
+   */
+  serverText(context: StatementContext | undefined): ServerTextPolicy | undefined {
     const results = this.parts.results;
-    if (!results.maskMessage || !results.masksRole?.(this.session.identity.role)) return undefined;
-    return (text) => results.maskMessage!(text);
+    if (!results.masksRole?.(this.session.identity.role)) return undefined;
+    if (context === undefined || (results.readsProtected?.(this.session, context.decision.statements) ?? true)) return { withhold: true };
+    return { withhold: false, mask: (text) => results.maskMessage?.(text) ?? text };
+  }
+
+  /**
+   * A result the protocol code could not bind to a statement of the string (more answers than
+   * statements): a role subject to masking never gets it.
+   */
+  unattributedResult(): Denial | undefined {
+    const role = this.session.identity.role;
+    if (!this.parts.results.masksRole?.(role)) return undefined;
+    return {
+      action: 'deny',
+      sqlState: '42501',
+      rule: 'masking.resultAttribution',
+      message: `sqlveil: a result the gateway cannot bind to one analysed statement of the string is withheld from role ${role}`,
+      hint: 'send each statement on its own (no multi-statement strings, no CALL returning result sets)',
+    };
   }
 
   /** A refusal is audited now; an allowed statement when each of its runs ends (statementEnd). */
   private record(req: StatementRequest, decision: StatementDecision): StatementDecision {
     this.statementCell(decision).value++;
-    if (decision.action === 'allow') return decision;
+    if (decision.action === 'allow') {
+      if (!this.diagnosticsTainted && this.parts.results.readsProtected?.(this.session, decision.statements) === true) this.diagnosticsTainted = true;
+      return decision;
+    }
     this.parts.audit.emit(statementEvent(this.session, ++this.audited, req, decision, this.parts.redact, this.who));
     return decision;
   }
@@ -153,7 +213,15 @@ export class SessionPipeline {
   }
 
   resultColumns(columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined {
-    const transform = this.parts.results.transformFor(this.session, columns, statement);
+    const results = this.parts.results;
+    if (this.diagnosticsTainted && columns && results.masksRole?.(this.session.identity.role)) {
+      const withheld = results.withheldDiagnostics?.(columns, statement);
+      if (withheld) {
+        this.reporting = undefined;
+        return withheld;
+      }
+    }
+    const transform = results.transformFor(this.session, columns, statement);
     this.reporting = transform && !('action' in transform) && isReporting(transform) ? transform : undefined;
     return transform;
   }

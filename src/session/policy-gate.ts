@@ -119,14 +119,18 @@ export class PolicyGate implements StatementGate {
     return state;
   }
 
-  /** Follows `SET search_path` / `USE` so later unqualified names resolve as the server will. */
+  /** Follows `SET search_path` so later unqualified names resolve as the server will. */
   private track(state: SessionSqlState, analysis: StatementAnalysis): void {
     if (!analysis.ok) return;
     for (const s of analysis.statements) {
       // An empty list means RESET / DEFAULT: back to the server's default path.
       if (s.setsSearchPath) state.searchPath = s.setsSearchPath.length > 0 ? s.setsSearchPath : DEFAULT_SEARCH_PATH;
-      if (s.setsDatabase) state.database = s.setsDatabase;
     }
+  }
+
+  /** A `USE` (or COM_INIT_DB) switches the current database only once the server said OK: a failed one leaves it. */
+  confirmed(session: SessionInfo, statement: StatementInfo): void {
+    if (statement.setsDatabase !== undefined) this.stateOf(session).database = statement.setsDatabase;
   }
 }
 

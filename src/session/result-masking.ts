@@ -7,6 +7,14 @@ import type { MaskingConfig } from '../policy/config/types.js';
 import type { ColumnLineage, StatementInfo, TableRef } from '../sql/analysis.js';
 import { MaskingEngine, maskingRowTransform, pgValueType, mysqlValueType, type ColumnRef, type MaskedColumnCount, type PlanColumn } from '../masking/index.js';
 import type { Denial, ResultColumn, RowTransform, SessionInfo } from './types.js';
+import { withheldServerText } from './server-text.js';
+
+/** Results that list the server's diagnostics area (MySQL docs, "SHOW WARNINGS"), and their text column. */
+const DIAGNOSTICS = new Set(['SHOW WARNINGS', 'SHOW ERRORS']);
+const DIAGNOSTICS_TEXT = 'message';
+
+/** Statements whose reads the analysis cannot see (dynamic SQL, stored code): they may read anything. */
+const hidesReads = (s: StatementInfo): boolean => s.kind === 'procedural' || s.flags.includes('dynamic-sql');
 
 /** What a catalog knows of an upstream (src/server/pg-catalog.ts, src/server/mysql-catalog.ts). */
 export interface OriginCatalog {
@@ -111,9 +119,14 @@ export class ResultMasking {
     const role = session.identity.role;
     const catalog = this.parts.catalog(session.upstream);
     let unknown = false;
+    const restricted = engine.rules.appliesTo(role);
     for (const s of statements) {
       // DDL may create what the next statement names: let that one re-read the catalog at once.
       if (s.kind === 'ddl') this.unknownRefreshAt.delete(session.upstream);
+      if (restricted) {
+        const refusal = sessionChannelRefusal(s, role, (t) => this.protects(role, t, engine, catalog));
+        if (refusal) return refusal;
+      }
       for (const table of s.tablesRead) {
         const known = !catalog || (table.schema !== undefined && catalog.knows(table));
         if (!known && table.schema !== undefined) unknown = true;
@@ -144,6 +157,34 @@ export class ResultMasking {
     );
   }
 
+  /** True when the role's enforced rules protect the table, directly or through a view the catalog knows. */
+  private protects(role: string, table: TableRef, engine: MaskingEngine, catalog: OriginCatalog | undefined): boolean {
+    if (engine.rules.protectsTable(role, table)) return true;
+    const base = catalog?.viewSources(table);
+    return base?.some((b) => engine.rules.protectsTable(role, b.schema === undefined ? { name: b.table } : { schema: b.schema, name: b.table })) ?? false;
+  }
+
+  /**
+   * Whether statements may read values the role's rules protect: a protected table read (or a
+   * view over one), SQL the analysis cannot see into, or statements not known at all.
+   */
+  readsProtected(session: SessionInfo, statements: readonly StatementInfo[] | undefined): boolean {
+    const engine = this.current();
+    const role = session.identity.role;
+    if (!engine || !engine.rules.appliesTo(role)) return false;
+    if (statements === undefined) return true;
+    const catalog = this.parts.catalog(session.upstream);
+    return statements.some((s) => hidesReads(s) || s.tablesRead.some((t) => this.protects(role, t, engine, catalog)));
+  }
+
+  /** SHOW WARNINGS / SHOW ERRORS after protected reads: the Message column becomes the fixed text (its code kept). */
+  withheldDiagnostics(columns: readonly ResultColumn[], statement: StatementInfo | undefined): MaskingTransform | undefined {
+    if (!statement || statement.kind !== 'session' || !DIAGNOSTICS.has(statement.command)) return undefined;
+    const text = columns.findIndex((c) => c.name.toLowerCase() === DIAGNOSTICS_TEXT);
+    if (text < 0) return undefined;
+    return withheldMessageTransform(text);
+  }
+
   /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */
   transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): MaskingTransform | Denial | undefined {
     const engine = this.current();
@@ -159,7 +200,10 @@ export class ResultMasking {
     const lineage = alignedLineage(statement, columns.length);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
     const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
-    if (!this.mayTouch(role, engine, origins, statement, viewSources)) {
+    // A user variable, a prepared or stored statement may hold what an earlier statement read:
+    // what this one reads says nothing of it, so its untraced columns are of unknown provenance.
+    const unknownReads = statement !== undefined && (statement.flags.includes('variable-read') || hidesReads(statement));
+    if (!unknownReads && !this.mayTouch(role, engine, origins, statement, viewSources)) {
       // A row-returning statement the analysis could not describe and that reads no protected
       // table (SHOW WARNINGS, SHOW of a setting, EXPLAIN): it can still carry a value the server
       // echoes back, so its text is scanned like an error message.
@@ -175,7 +219,7 @@ export class ResultMasking {
       type: session.client.protocol === 'mysql' ? mysqlValueType(c.typeId, c.charset ?? 0) : pgValueType(c.typeId),
     }));
     const plan = engine.planResult(role, planColumns, {
-      ...(statement ? { tablesRead: statement.tablesRead } : {}),
+      ...(statement && !unknownReads ? { tablesRead: statement.tablesRead } : {}),
       ...(viewSources ? { relationSources: viewSources } : {}),
     });
     if (!plan.ok) return { action: 'deny', sqlState: '42501', rule: plan.rule, message: plan.message, hint: plan.hint };
@@ -289,5 +333,48 @@ function unknownResult(role: string, noColumns: boolean): Denial {
     rule: 'masking',
     message: `sqlveil: result withheld from role ${role}: ${what}, so it cannot be masked`,
     hint: 'run the statement by a Parse (or a simple query) through sqlveil; cursors must be declared and fetched through sqlveil',
+  };
+}
+
+/**
+ * Channels that carry values past the result masking, refused to a role subject to masking: a
+ * variable assigned in a statement that reads a protected table (read back later, it has no
+ * lineage), and HANDLER (reads table rows outside SELECT). Pure: `protects` says what is protected.
+ */
+export function sessionChannelRefusal(s: StatementInfo, role: string, protects: (t: TableRef) => boolean): Denial | undefined {
+  if (s.flags.includes('handler')) {
+    return {
+      action: 'deny',
+      sqlState: '42501',
+      rule: 'masking.handler',
+      message: `sqlveil: ${s.command} is not allowed for role ${role}: HANDLER reads table rows outside SELECT, where masking cannot follow them`,
+      hint: 'read the rows with SELECT ... LIMIT n: protected columns come back masked',
+    };
+  }
+  if (!s.flags.includes('variable-assignment')) return undefined;
+  const table = s.tablesRead.find(protects);
+  if (!table) return undefined;
+  const name = `${table.schema ? `${table.schema}.` : ''}${table.name}`;
+  return {
+    action: 'deny',
+    sqlState: '42501',
+    rule: 'masking.variables',
+    message: `sqlveil: assigning user variables in a statement that reads ${name} is not allowed for role ${role}: a value kept in a variable leaves masking behind`,
+    hint: 'select the values as result columns instead (they come back masked), or assign variables only from tables no masking rule covers',
+  };
+}
+
+/** Replaces one text column of every row by the fixed withheld text (the Code column stays). */
+function withheldMessageTransform(column: number): MaskingTransform {
+  let cells = 0;
+  const text = Buffer.from(withheldServerText('error number in the Code column'), 'utf8');
+  return {
+    columns: [column],
+    apply: () => {
+      cells++;
+      return text;
+    },
+    maskedCounts: () => (cells > 0 ? [{ strategy: 'detect', rule: 'withheld-server-text', cells }] : []),
+    privileged: [],
   };
 }

@@ -37,7 +37,10 @@ export type RiskFlag =
   | 'dynamic-sql' // EXECUTE of a prepared statement or string the gateway did not see parsed
   | 'system-catalog-write'
   | 'locking-read' // SELECT ... FOR UPDATE/SHARE
-  | 'multi-statement';
+  | 'multi-statement'
+  | 'variable-assignment' // MySQL: a variable set (SET @v or a system variable, @v := ..., SELECT ... INTO @v)
+  | 'variable-read' // MySQL: a user variable read (@v): its value has no lineage
+  | 'handler'; // MySQL HANDLER: table rows read outside SELECT
 
 /** A table, schema-qualified as far as the statement or the session's search path says. */
 export interface TableRef {

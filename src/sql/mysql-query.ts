@@ -223,7 +223,9 @@ export function expr(value: unknown, scope: Scope, q: QueryContext, depth = 0): 
       return nameOf(value.column) === '*' ? wholeRowOfScope(value, scope) : resolveColumn(value, scope);
     case 'var':
       // A user variable may hold anything an earlier statement put there; system variables are settings.
-      return value.prefix === '@@' ? new Lineage() : Lineage.opaque();
+      if (value.prefix === '@@') return new Lineage();
+      q.c.flags.add('variable-read');
+      return Lineage.opaque();
     case 'binary_expr':
       return expr(value.left, scope, q, depth + 1).add(expr(value.right, scope, q, depth + 1));
     case 'unary_expr':
@@ -239,6 +241,8 @@ export function expr(value: unknown, scope: Scope, q: QueryContext, depth = 0): 
     case 'else':
       return expr(value.result, scope, q, depth + 1);
     case 'assign':
+      // `@v := expr`: the value outlives the statement, out of masking's sight.
+      q.c.flags.add('variable-assignment');
       expr(value.left, scope, q, depth + 1);
       return expr(value.right, scope, q, depth + 1);
     case 'function':

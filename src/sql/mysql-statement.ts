@@ -45,6 +45,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
       command = into === undefined ? 'SELECT' : `SELECT INTO ${into === 'VAR' ? 'variables' : into}`;
       // Rows selected INTO variables reach no client; INTO OUTFILE keeps the lineage of what is exported.
       if (into !== 'VAR') columns = toTemplates(shape);
+      else c.flags.add('variable-assignment');
       limit = limitOf(selectLimit(ast), rendered, c) ?? (returnsOneRow(ast) ? { value: 1 } : undefined);
       break;
     }
@@ -334,6 +335,8 @@ function checkSet(ast: AstNode, q: QueryContext): void {
   for (const assign of nodes(ast.expr)) {
     const left = isNode(assign.left) ? assign.left : {};
     expr(assign.right, scope, q);
+    // User and system variables alike keep the value past the statement (`SELECT @v`, `SELECT @@sql_select_limit`).
+    q.c.flags.add('variable-assignment');
     if (left.prefix === '@') continue; // a user variable
     const members = Array.isArray(left.members) ? left.members.map(String) : [];
     const name = String(members.length > 0 && ['session', 'global', 'local', 'persist', 'persist_only'].includes(String(left.name).toLowerCase()) ? members[0] : left.name).toLowerCase();

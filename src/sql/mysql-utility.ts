@@ -111,13 +111,13 @@ export function recognizeUtility(input: UtilityInput): UtilityResult | undefined
     const table = tableAt(from + 1);
     if (table === undefined) return undefined;
     const action = word(table[1]);
-    if (action === 'open' || action === 'close') return { template: template('session', `HANDLER ${action.toUpperCase()}`, { tablesRead: action === 'open' ? [table[0]] : [] }), cacheable: true };
+    if (action === 'open' || action === 'close') return { template: template('session', `HANDLER ${action.toUpperCase()}`, { tablesRead: action === 'open' ? [table[0]] : [], flags: ['handler'] }), cacheable: true };
     if (action !== 'read') return undefined;
     // Its WHERE may hold a subquery: leave such a statement to the parser (which refuses it).
     if (lex.tokens.slice(from, to).some((token) => token.type === 'word' && sql.slice(token.start, token.end).toLowerCase() === 'select')) return undefined;
     // HANDLER ... READ returns rows of the table (or of what an earlier OPEN ... AS named so).
     const columns = [{ name: '*', sources: [{ table: table[0], column: '*' }], opaque: true }];
-    return { template: template('select', 'HANDLER READ', { tablesRead: [table[0]], columns }), cacheable: true };
+    return { template: template('select', 'HANDLER READ', { tablesRead: [table[0]], columns, flags: ['handler'] }), cacheable: true };
   }
   if (first === 'prepare' && name(from + 1) !== undefined && word(from + 2) === 'from' && from + 4 === to) {
     const source = tokens[from + 3]!;

@@ -355,3 +355,72 @@ describe('MySQL relay', () => {
     expect(t.relay.idle).toBe(true);
   });
 });
+
+describe('MySQL relay: results bind to the statement that produced them', () => {
+  function binding(deprecateEof: boolean) {
+    const indexes: number[] = [];
+    const oks: number[] = [];
+    const refused: string[] = [];
+    const ctx = { statement: 'multi' };
+    const t = setup({ deprecateEof, verdict: () => ({ allow: true, context: ctx }) });
+    const hooks = (t.relay as unknown as { hooks: MysqlRelayHooks }).hooks;
+    hooks.columns = (_cols, _format, _context, index) => {
+      indexes.push(index);
+      return undefined;
+    };
+    hooks.statementOk = (context, index) => {
+      expect(context).toBe(ctx);
+      oks.push(index);
+    };
+    hooks.refused = (what) => refused.push(what);
+    return { ...t, indexes, oks, refused };
+  }
+
+  it('counts OK packets and result sets alike (SET; SELECT; DO; SELECT), DEPRECATE_EOF and classic EOF', () => {
+    for (const deprecateEof of [true, false]) {
+      const t = binding(deprecateEof);
+      t.client.feed(query('set @a = 1; select 1; do 1; select 2'));
+      const result = (seq: number, status: number) =>
+        deprecateEof
+          ? [pkt(seq, (x) => x.lenenc(1)), colDef(seq + 1, 'a'), textRow(seq + 2, '1'), okEnd(seq + 3, status)]
+          : [pkt(seq, (x) => x.lenenc(1)), colDef(seq + 1, 'a'), eof(seq + 2), textRow(seq + 3, '1'), eof(seq + 4, status)];
+      t.server.feed(Buffer.concat([ok(1, 0x0a), ...result(2, 0x0a), ok(8, 0x0a), ...result(9, 0x02)]));
+      expect(t.indexes, `deprecateEof ${deprecateEof}`).toEqual([1, 3]);
+      expect(t.oks).toEqual([0, 2]);
+      expect(t.calls.idle).toBe(1);
+    }
+  });
+
+  it('an ERR ends the string: the next command starts from statement 0 again', () => {
+    const t = binding(true);
+    t.client.feed(query('set @a = 1; select nope; select 2'));
+    t.server.feed(Buffer.concat([ok(1, 0x0a), pkt(2, (x) => x.int1(0xff).int2(1054).string('#42S22Unknown column'))]));
+    t.client.feed(query('select 3'));
+    t.server.feed(Buffer.concat([pkt(1, (x) => x.lenenc(1)), colDef(2, 'a'), textRow(3, '3'), okEnd(4)]));
+    expect(t.oks).toEqual([0]);
+    expect(t.indexes).toEqual([0]);
+  });
+
+  it('reports its own refusals to the session (COM_CHANGE_USER, COM_PROCESS_KILL, unknown commands and statement ids)', () => {
+    const t = binding(true);
+    t.client.feed(pkt(0, (x) => x.int1(Command.CHANGE_USER).string('x')));
+    t.client.feed(pkt(0, (x) => x.int1(Command.PROCESS_KILL).int4(5)));
+    t.client.feed(pkt(0, (x) => x.int1(0x1d)));
+    t.client.feed(pkt(0, (x) => x.int1(Command.STMT_EXECUTE).int4(77).int1(0).int4(1)));
+    expect(t.refused).toEqual(['COM_CHANGE_USER', 'COM_PROCESS_KILL', 'COM 0x1d', 'COM_STMT_EXECUTE of an unknown statement']);
+    expect(t.server.written).toHaveLength(0);
+  });
+
+  it('a refused PREPARE leaves no "last prepared statement" behind (MariaDB id 0xffffffff)', () => {
+    const t = binding(true);
+    t.client.feed(pkt(0, (x) => x.int1(Command.STMT_PREPARE).string('select 1')));
+    t.server.feed(pkt(1, (x) => x.int1(0).int4(1).int2(0).int2(0).int1(0).int2(0)));
+    t.server.take();
+    t.client.feed(pkt(0, (x) => x.int1(Command.STMT_PREPARE).string('select nope')));
+    t.server.feed(pkt(1, (x) => x.int1(0xff).int2(1054).string('#42S22Unknown column')));
+    t.server.take();
+    t.client.feed(pkt(0, (x) => x.int1(Command.STMT_EXECUTE).int4(0xffffffff).int1(0).int4(1)));
+    expect(t.server.written).toHaveLength(0);
+    expect(t.refused).toEqual(['COM_STMT_EXECUTE of an unknown statement']);
+  });
+});
