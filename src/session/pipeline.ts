@@ -23,7 +23,7 @@ export interface StatementGate {
 export interface ResultTransformer {
   transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined;
   /** At statement time, after the gate allowed it: a refusal, or a wait (catalog refresh) before it runs. */
-  admit?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined;
+  admit?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<Denial | undefined> | undefined;
   /** Whether the role's error and notice texts are masked too (a database error can quote a value). */
   masksRole?(role: string): boolean;
   maskMessage?(text: string): string;
@@ -133,7 +133,7 @@ export class SessionPipeline {
     const admit = decision.action === 'allow' ? this.parts.results.admit?.(this.session, decision.statements) : undefined;
     const last = (d: StatementDecision): StatementDecision => this.record(req, d.action === 'allow' ? (protocolCheck?.(d) ?? d) : d);
     if (admit === undefined) return last(decision);
-    if (admit instanceof Promise) return admit.then(() => last(decision));
+    if (admit instanceof Promise) return admit.then((refused) => (refused ? this.record(req, refused) : last(decision)));
     return this.record(req, admit);
   }
 

@@ -95,13 +95,6 @@ export class ResultMasking {
     return hit;
   }
 
-  /** A protected table, or a view whose base columns include one. */
-  private protectsOrSources(role: string, table: TableRef, engine: MaskingEngine, catalog: OriginCatalog | undefined): boolean {
-    if (engine.rules.protectsTable(role, table)) return true;
-    const base = catalog?.viewSources(table);
-    return base?.some((b) => engine.rules.protectsTable(role, b.schema === undefined ? { name: b.table } : { schema: b.schema, name: b.table })) ?? false;
-  }
-
   /** True when the role has rules it is subject to (its messages are scanned too). */
   masksRole(role: string): boolean {
     const engine = this.current();
@@ -113,7 +106,7 @@ export class ResultMasking {
    * relation the catalog does not know yet makes it re-read first (a view created a moment ago
    * must be traced, not taken for an unknown table).
    */
-  admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined {
+  admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<Denial | undefined> | undefined {
     const engine = this.current();
     if (!engine || !statements) return undefined;
     const role = session.identity.role;
@@ -132,7 +125,7 @@ export class ResultMasking {
         if (!known && table.schema !== undefined) unknown = true;
         // COPY data is never masked: a protected table, a view over one, or a relation the
         // catalog cannot vouch for is refused for a masked role.
-        if (s.kind === 'copy-out' && engine.rules.appliesTo(role) && (!known || this.protectsOrSources(role, table, engine, catalog))) {
+        if (s.kind === 'copy-out' && restricted && (!known || this.protects(role, table, engine, catalog))) {
           return {
             action: 'deny',
             sqlState: '0A000',
@@ -144,16 +137,17 @@ export class ResultMasking {
       }
     }
     if (!unknown || !catalog) return undefined;
+    const misresolved = () => (restricted ? misresolvedTable(session, statements, catalog) : undefined);
     // A client naming tables that do not exist must not make the gateway re-read the catalog on
     // every statement: at most one such read per upstream every few seconds (what is still
     // unknown then is refused over protected tables, never let through).
     const now = Date.now();
-    if (now - (this.unknownRefreshAt.get(session.upstream) ?? 0) < UNKNOWN_REFRESH_MS) return undefined;
+    if (now - (this.unknownRefreshAt.get(session.upstream) ?? 0) < UNKNOWN_REFRESH_MS) return misresolved();
     this.unknownRefreshAt.set(session.upstream, now);
     catalog.markStale();
     return catalog.refresh().then(
-      () => undefined,
-      () => undefined, // masking then fails closed on what it cannot name
+      () => misresolved(),
+      () => misresolved(), // masking then fails closed on what it cannot name
     );
   }
 
@@ -315,6 +309,31 @@ function alignedLineage(statement: StatementInfo | undefined, count: number): St
   if (!cols || cols.length !== count) return undefined;
   if (cols.some((c) => c.name === '*')) return undefined;
   return cols;
+}
+
+/**
+ * The analysis resolves an unqualified name to the first schema of the search path; the server
+ * takes the first schema that has the relation. When the first has none and a later one does,
+ * the gateway would decide on a table the server does not read: refused for a masked role.
+ */
+function misresolvedTable(session: SessionInfo, statements: readonly StatementInfo[], catalog: OriginCatalog): Denial | undefined {
+  const path = (session.client.searchPath ?? []).filter((s) => s !== '$user' && s !== '"$user"' && s !== '');
+  if (session.client.protocol !== 'postgres' || path.length < 2) return undefined;
+  for (const s of statements) {
+    for (const table of s.tablesRead) {
+      if (table.schema !== path[0] || catalog.knows(table)) continue;
+      const found = path.slice(1).find((schema) => catalog.knows({ schema, name: table.name }));
+      if (found === undefined) continue;
+      return {
+        action: 'deny',
+        sqlState: '42P01',
+        rule: 'masking',
+        message: `sqlveil: table ${table.name} is found through the search path (${path.join(', ')}) in ${found}, not ${path[0]}: the gateway decides on qualified names only here`,
+        hint: `write ${found}.${table.name}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 /**

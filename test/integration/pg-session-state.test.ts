@@ -9,6 +9,7 @@ import { clinicNeedles, leaks, type Needle } from './leak-check.js';
 import { errorsOf, rowsOf, seenText, serialize, WireClient } from './pg-wire.js';
 
 const DB = 'sqlveil_search_path';
+const DB2 = 'sqlveil_search_path_later';
 let gw: TestGateway;
 let needles: Needle[];
 let token: string;
@@ -18,19 +19,29 @@ async function psql(database: string, sql: string): Promise<void> {
   if (r.code !== 0) throw new Error(r.stderr);
 }
 
-beforeAll(async () => {
-  await run('psql', ['-X', '-q', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', 'postgres', '-c', `CREATE DATABASE ${DB}`]);
-  const load = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', DB, '-f', join(ROOT, 'test/fixtures/clinic.pg.sql')]);
+/** A database with the clinic fixture whose default search path is `path`. */
+async function clinicDatabase(db: string, path: string): Promise<void> {
+  await run('psql', ['-X', '-q', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', 'postgres', '-c', `CREATE DATABASE ${db}`]);
+  const load = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', db, '-f', join(ROOT, 'test/fixtures/clinic.pg.sql')]);
   if (load.code !== 0) throw new Error(load.stderr);
-  // A database whose default path finds the clinic tables unqualified: the server's state, not the client's.
-  await psql(DB, `ALTER DATABASE ${DB} SET search_path = clinic, public`);
-  gw = await startGateway({
-    env: { SQLVEIL_PG_UPSTREAM: `postgres://${PG.user}@${PG.host}:${PG.port}/${DB}` },
-    // Without a table allow list, only name resolution stands between `patients` and the masking rules.
+  await psql(db, `ALTER DATABASE ${db} SET search_path = ${path}`);
+}
+
+/** A gateway in front of `db`; without a table allow list, only name resolution stands between `patients` and the masking rules. */
+function gatewayFor(db: string): Promise<TestGateway> {
+  return startGateway({
+    env: { SQLVEIL_PG_UPSTREAM: `postgres://${PG.user}@${PG.host}:${PG.port}/${db}` },
     configure: (config) => {
       delete config.policy!.roles.agent!.tables.allow;
     },
   });
+}
+
+beforeAll(async () => {
+  // The server's state, not the client's: database defaults that find the clinic tables unqualified.
+  await clinicDatabase(DB, 'clinic, public');
+  await clinicDatabase(DB2, 'public, clinic');
+  gw = await gatewayFor(DB);
   needles = await clinicNeedles();
   token = await gw.token('agent-1', ['agents']);
 });
@@ -45,5 +56,20 @@ describe('names resolve by the search path the server confirmed', () => {
     expect(rowsOf(got)).toHaveLength(5);
     expect(leaks(seenText(got), needles)).toEqual([]);
     c.close();
+  });
+
+  it('a table the server finds in a later schema of the path is refused, not taken for one of the first', async () => {
+    const later = await gatewayFor(DB2);
+    const c = await WireClient.connect(later.port, 'agent-1', await later.token('agent-1', ['agents']), DB2);
+    c.send(serialize.query("SELECT reverse(ssn) AS r, full_name || '' AS n FROM patients ORDER BY id LIMIT 5"));
+    const got = await c.untilReady();
+    expect(errorsOf(got)[0]?.message).toMatch(/found through the search path .* in clinic/);
+    expect(leaks(seenText(got), needles)).toEqual([]);
+    c.send(serialize.query("SELECT reverse(ssn) AS r FROM clinic.patients ORDER BY id LIMIT 5"));
+    const qualified = await c.untilReady();
+    expect(rowsOf(qualified)).toHaveLength(5);
+    expect(leaks(seenText(qualified), needles)).toEqual([]);
+    c.close();
+    await later.stop();
   });
 });
