@@ -127,8 +127,11 @@ function columnRefLineage(ref: ColumnRef, env: Env): Lineage {
 function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
   const out = new Lineage();
   for (const arg of call.args ?? []) out.add(exprLineage(arg, env, c));
-  // ORDER BY, FILTER and OVER choose and order the values but add none of their own.
-  walkExprs(call.agg_order, env, c);
+  // ORDER BY, FILTER and OVER choose and order the values but add none of their own, except
+  // in an ordered-set aggregate: mode() / percentile_disc(...) WITHIN GROUP (ORDER BY x) return
+  // a value of x.
+  if (call.agg_within_group === true) out.add(exprLineage({ List: { items: call.agg_order ?? [] } }, env, c));
+  else walkExprs(call.agg_order, env, c);
   walkExprs(call.agg_filter, env, c);
   walkExprs(call.over, env, c);
   const fn = functionName(call);

@@ -115,8 +115,21 @@ export function withCtes(clause: WithClause, env: Env, c: Collector): Env {
 function cteShape(cte: CommonTableExpr, env: Env, c: Collector, query: Node | undefined = cte.ctequery): RelShape {
   const shape = walkQuery(query, env, c) ?? { columns: [] };
   const renamed = renameColumns(shape, strings(cte.aliascolnames));
-  const extra = [cte.search_clause?.search_seq_column, cte.cycle_clause?.cycle_mark_column, cte.cycle_clause?.cycle_path_column];
-  for (const name of extra) if (name !== undefined) renamed.columns.push({ name, lineage: new Lineage() });
+  // SEARCH ... SET ord and CYCLE ... USING path hold the values of the columns they list (and
+  // the cycle mark tells whether those values repeat): each derives from those columns.
+  const listed = (names: Node[] | undefined): Lineage => {
+    const wanted = strings(names);
+    const hit = renamed.columns.filter((column) => column.star === true || wanted.includes(column.name));
+    return wanted.length > 0 && hit.length === 0 ? Lineage.opaque() : union(hit.map((column) => column.lineage));
+  };
+  const search = cte.search_clause;
+  const cycle = cte.cycle_clause;
+  const extra: [string | undefined, Lineage][] = [
+    [search?.search_seq_column, search === undefined ? new Lineage() : listed(search.search_col_list)],
+    [cycle?.cycle_mark_column, cycle === undefined ? new Lineage() : listed(cycle.cycle_col_list)],
+    [cycle?.cycle_path_column, cycle === undefined ? new Lineage() : listed(cycle.cycle_col_list)],
+  ];
+  for (const [name, lineage] of extra) if (name !== undefined) renamed.columns.push({ name, lineage });
   return renamed;
 }
 
