@@ -21,7 +21,7 @@ export interface StatementGate {
 export interface ResultTransformer {
   transformFor(session: SessionInfo, columns: readonly ResultColumn[] | undefined, statement: StatementInfo | undefined): RowTransform | Denial | undefined;
   /** At statement time, after the gate allowed it: a refusal, or a wait (catalog refresh) before it runs. */
-  admit?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined;
+  admit?(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<Denial | undefined> | undefined;
   /** Whether the role's error and notice texts are masked too (a database error can quote a value). */
   masksRole?(role: string): boolean;
   maskMessage?(text: string): string;
@@ -103,7 +103,7 @@ export class SessionPipeline {
   private admitted(req: StatementRequest, decision: StatementDecision): StatementDecision | Promise<StatementDecision> {
     const admit = decision.action === 'allow' ? this.parts.results.admit?.(this.session, decision.statements) : undefined;
     if (admit === undefined) return this.record(req, decision);
-    if (admit instanceof Promise) return admit.then(() => this.record(req, decision));
+    if (admit instanceof Promise) return admit.then((denial) => this.record(req, denial ?? decision));
     return this.record(req, admit);
   }
 

@@ -94,11 +94,12 @@ export class ResultMasking {
   }
 
   /**
-   * At statement time: statements whose results masking cannot rewrite are refused, and a
-   * relation the catalog does not know yet makes it re-read first (a view created a moment ago
-   * must be traced, not taken for an unknown table).
+   * At statement time: statements whose results masking cannot rewrite are refused, so are
+   * statements using a masked column where its values would be confirmed (WHERE, JOIN, ORDER BY,
+   * ...: blind inference), and a relation the catalog does not know yet makes it re-read first
+   * (a view created a moment ago must be traced, not taken for an unknown table).
    */
-  admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<undefined> | undefined {
+  admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<Denial | undefined> | undefined {
     const engine = this.current();
     if (!engine || !statements) return undefined;
     const role = session.identity.role;
@@ -120,7 +121,8 @@ export class ResultMasking {
         }
       }
     }
-    if (!unknown || !catalog) return undefined;
+    const filtered = this.filterDenial(role, statements, engine, catalog);
+    if (filtered !== undefined || !unknown || !catalog) return filtered;
     // A client naming tables that do not exist must not make the gateway re-read the catalog on
     // every statement: at most one such read per upstream every few seconds (what is still
     // unknown then is refused over protected tables, never let through).
@@ -128,10 +130,22 @@ export class ResultMasking {
     if (now - (this.unknownRefreshAt.get(session.upstream) ?? 0) < UNKNOWN_REFRESH_MS) return undefined;
     this.unknownRefreshAt.set(session.upstream, now);
     catalog.markStale();
+    // Checked again once the catalog is read: a new view may read masked columns.
     return catalog.refresh().then(
-      () => undefined,
+      () => this.filterDenial(role, statements, engine, catalog),
       () => undefined, // masking then fails closed on what it cannot name
     );
+  }
+
+  /** The refusal of the first statement that uses a masked column outside its output. */
+  private filterDenial(role: string, statements: readonly StatementInfo[], engine: MaskingEngine, catalog: OriginCatalog | undefined): Denial | undefined {
+    const relationSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    for (const s of statements) {
+      if (s.filterColumns === undefined || s.filterColumns.length === 0) continue;
+      const refusal = engine.rules.filterRefusal(role, s.filterColumns, relationSources ? { relationSources } : {});
+      if (refusal) return { action: 'deny', sqlState: '42501', rule: `masking.rules.${refusal.rule}.filter`, message: `sqlveil: ${refusal.message}`, hint: refusal.hint };
+    }
+    return undefined;
   }
 
   /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */

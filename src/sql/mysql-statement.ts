@@ -180,6 +180,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
   };
   if (limit !== undefined) template.limit = limit;
   if (columns !== undefined) template.columns = columns;
+  template.filterColumns = [...c.filters.values()];
   if (setsDatabase !== undefined) template.setsDatabase = setsDatabase;
   return { template, cacheable: c.cacheable };
 }
