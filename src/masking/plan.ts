@@ -121,6 +121,7 @@ const CLAUSE_WORDS: Record<FilterClause, string> = {
   distinct: 'DISTINCT',
   'set-operation': 'UNION, INTERSECT or EXCEPT (they compare values; UNION ALL does not)',
   limit: 'LIMIT or OFFSET',
+  variable: 'an assignment to a user variable',
 };
 
 interface CompiledRule {
@@ -351,7 +352,7 @@ function filterRefusal(role: string, rule: string, column: ColumnRef, masked: Co
     clause,
     message:
       `${named}${through} is masked for role ${role} and cannot be used in ${CLAUSE_WORDS[clause]}: ` +
-      `it would confirm values the result masks (masking rule ${rule}, filter: deny)`,
+      `${clause === 'variable' ? 'a later statement would read it unmasked' : 'it would confirm values the result masks'} (masking rule ${rule}, filter: deny)`,
     hint:
       `filter, join, group and sort by ${table}.id or another unmasked key; ` +
       `the column itself may still be selected (it comes back masked)`,

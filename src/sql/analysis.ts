@@ -70,7 +70,9 @@ export type FilterClause =
   | 'aggregate'
   | 'distinct'
   | 'set-operation'
-  | 'limit';
+  | 'limit'
+  // MySQL `SELECT @v := x`, `SELECT x INTO @v`, `SET @v = x`: a later `SELECT @v` reads no table.
+  | 'variable';
 
 /** A table column a statement uses outside its output (`*`: every column of the table). */
 export interface FilterColumn {
@@ -94,7 +96,8 @@ export interface StatementInfo {
   columns?: ColumnLineage[];
   /**
    * Table columns used outside the output (WHERE, JOIN, GROUP BY, HAVING, ORDER BY, windows,
-   * aggregate arguments, DISTINCT, set-operation comparisons, LIMIT), in subqueries too, through
+   * aggregate arguments, DISTINCT, set-operation comparisons, LIMIT, MySQL user-variable
+   * assignments), in subqueries too, through
    * aliases, CTEs and derived tables; a view's own WHERE is not listed. Undefined: not analysed.
    */
   filterColumns?: FilterColumn[];

@@ -295,9 +295,13 @@ export function expr(value: unknown, scope: Scope, q: QueryContext, depth = 0): 
       return expr(value.cond, scope, q, depth + 1).add(expr(value.result, scope, q, depth + 1));
     case 'else':
       return expr(value.result, scope, q, depth + 1);
-    case 'assign':
+    case 'assign': {
       expr(value.left, scope, q, depth + 1);
-      return expr(value.right, scope, q, depth + 1);
+      const right = expr(value.right, scope, q, depth + 1);
+      // A user variable keeps the value for later statements, which read no table: unmasked.
+      if (isNode(value.left) && value.left.type === 'var' && value.left.prefix !== '@@') q.c.filter(right, 'variable');
+      return right;
+    }
     case 'function':
     case 'aggr_func':
       return call(value, scope, q, depth);

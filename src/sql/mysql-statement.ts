@@ -43,8 +43,10 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
       const into = intoOf(ast);
       kind = into === 'OUTFILE' || into === 'DUMPFILE' ? 'copy-out' : 'select';
       command = into === undefined ? 'SELECT' : `SELECT INTO ${into === 'VAR' ? 'variables' : into}`;
-      // Rows selected INTO variables reach no client; INTO OUTFILE keeps the lineage of what is exported.
+      // Rows selected INTO variables reach no client but stay in the session (unmasked when read
+      // back); INTO OUTFILE keeps the lineage of what is exported.
       if (into !== 'VAR') columns = toTemplates(shape);
+      else for (const column of shape.columns) c.filter(column.lineage, 'variable');
       limit = limitOf(selectLimit(ast), rendered, c) ?? (returnsOneRow(ast) ? { value: 1 } : undefined);
       break;
     }
@@ -334,8 +336,11 @@ function checkSet(ast: AstNode, q: QueryContext): void {
   const scope = new Scope();
   for (const assign of nodes(ast.expr)) {
     const left = isNode(assign.left) ? assign.left : {};
-    expr(assign.right, scope, q);
-    if (left.prefix === '@') continue; // a user variable
+    const value = expr(assign.right, scope, q);
+    if (left.prefix === '@') {
+      q.c.filter(value, 'variable'); // a user variable: a later `SELECT @v` reads no table
+      continue;
+    }
     const members = Array.isArray(left.members) ? left.members.map(String) : [];
     const name = String(members.length > 0 && ['session', 'global', 'local', 'persist', 'persist_only'].includes(String(left.name).toLowerCase()) ? members[0] : left.name).toLowerCase();
     if (!GUARDED_VARIABLES.has(name)) continue;

@@ -245,6 +245,23 @@ describe('blind inference through masked columns (MySQL)', () => {
     expect((await attempt("SELECT 1; SELECT id FROM patients WHERE ssn = '900-11-0001' LIMIT 10", false)).error).toContain('clinic.patients.ssn');
   });
 
+  it('refuses keeping a masked value in a user variable, which a later SELECT @v would read unmasked', async () => {
+    for (const sql of [
+      'SELECT @z := ssn FROM patients WHERE id = 1 LIMIT 1',
+      'SELECT ssn INTO @z FROM patients WHERE id = 1 LIMIT 1',
+      'SET @z = (SELECT ssn FROM patients WHERE id = 1 LIMIT 1)',
+      'SELECT id, @z := CONCAT(full_name, ssn) FROM patients WHERE id = 1 LIMIT 1',
+    ]) {
+      for (const prepared of [false, true]) {
+        const r = await attempt(sql, prepared);
+        expect(r.error, `${sql}: ${r.text}`).toMatch(/column clinic\.patients\.(ssn|full_name) is masked for role agent and cannot be used in an assignment to a user variable/);
+      }
+      const read = await attempt('SELECT @z', false);
+      expect(leaks(read.text, needles), read.text).toEqual([]);
+      expect(read.rows).toEqual([[null]]);
+    }
+  });
+
   it.each(MY_ALLOWED)('still allowed: %s', async (sql, count) => {
     for (const prepared of [false, true]) {
       const r = await attempt(sql, prepared);

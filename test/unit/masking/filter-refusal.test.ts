@@ -47,6 +47,7 @@ describe('filter refusal', () => {
     ['aggregate', 'an aggregate argument'],
     ['distinct', 'DISTINCT'],
     ['set-operation', 'UNION, INTERSECT or EXCEPT'],
+    ['variable', 'an assignment to a user variable'],
     ['limit', 'LIMIT or OFFSET'],
   ] as const)('names the clause: %s', (clause, words) => {
     expect(rules.filterRefusal('agent', [use('ssn', clause)])?.message).toContain(`cannot be used in ${words}`);

@@ -78,6 +78,11 @@ describe('filter columns (MySQL)', () => {
     ['HAVING on an output alias', "select id, ssn as s from patients having s like '9%'", ['patients.s@having', 'patients.ssn@having']],
     ['IF() in WHERE', "select id from patients where if(ssn like '9%', 1, 0) = 1", ['patients.ssn@where']],
     ['DELETE ORDER BY', "delete from patients where id > 1 order by ssn limit 1", ['patients.id@where', 'patients.ssn@order-by']],
+    // A user variable keeps a value for later statements, which read no table.
+    ['assignment in the select list', 'select @v := ssn from patients', ['patients.ssn@variable']],
+    ['SELECT ... INTO @v', 'select ssn, id into @a, @b from patients limit 1', ['patients.id@variable', 'patients.ssn@variable']],
+    ['SET @v = (subquery)', 'set @v = (select ssn from patients limit 1)', ['patients.ssn@variable']],
+    ['system variables are settings', 'set @@session.sql_select_limit = 10', []],
   ])('%s: %s', (_label, sql, expected) => {
     expect(myUses(sql)).toEqual(expected);
   });
