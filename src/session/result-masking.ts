@@ -227,11 +227,16 @@ export class ResultMasking {
     if (o.protocol === 'mysql') {
       // MySQL names derived tables, CTEs and temporary-table views as origins too (with the
       // alias as org_table, or no database): trust an origin only when it is a relation the
-      // statement reads, and prefer the analysis' own trace when it has one.
-      if (lineage && !lineage.opaque) return undefined;
+      // statement reads, and prefer the analysis' own trace when it has one, unless the server
+      // names a column of a table read that the trace does not list (the server is right).
       if (o.schema === '' || !statement) return undefined;
-      const reads = statement.tablesRead.some((t) => t.name.toLowerCase() === o.table.toLowerCase() && (t.schema ?? '').toLowerCase() === o.schema.toLowerCase());
-      return reads ? { schema: o.schema, table: o.table, column: o.column } : undefined;
+      const same = (t: TableRef) => t.name.toLowerCase() === o.table.toLowerCase() && (t.schema ?? '').toLowerCase() === o.schema.toLowerCase();
+      if (!statement.tablesRead.some(same)) return undefined;
+      if (lineage && !lineage.opaque) {
+        const column = o.column.toLowerCase();
+        if (lineage.sources.some((s) => same(s.table) && (s.column === '*' || s.column.toLowerCase() === column))) return undefined;
+      }
+      return { schema: o.schema, table: o.table, column: o.column };
     }
     const named = catalog?.columnAt(o.tableOid, o.columnAttr);
     // An OID the snapshot does not know: re-read it for next time; this result fails closed.
