@@ -10,7 +10,7 @@
 //    protected table, follows masking.onUnknownLineage: refuse the statement, mask it (null or
 //    redact), or allow it (its known protected sources are still masked).
 // 4. The chosen strategy must write valid text for the column's type; otherwise the cell is NULL.
-import type { ColumnLineage, TableRef } from '../sql/analysis.js';
+import type { ColumnLineage, FilterClause, FilterColumn, TableRef } from '../sql/analysis.js';
 import { compileGlob } from '../policy/glob.js';
 import type { MaskingConfig, MaskingRule, MaskingStrategy } from '../policy/config/types.js';
 import { derivedStrategy, strictness } from './strictness.js';
@@ -99,6 +99,31 @@ export type MaskingPlan =
       rule: 'masking.onUnknownLineage';
     };
 
+/** A statement refused because it uses a masked column where its value would be confirmed. */
+export interface FilterRefusal {
+  rule: string;
+  /** The column as the statement names it, and the masked base column behind it (a view's). */
+  column: ColumnRef;
+  masked: ColumnRef;
+  clause: FilterClause;
+  message: string;
+  hint: string;
+}
+
+const CLAUSE_WORDS: Record<FilterClause, string> = {
+  where: 'WHERE',
+  join: 'a JOIN condition (ON, USING, NATURAL)',
+  'group-by': 'GROUP BY',
+  having: 'HAVING',
+  'order-by': 'ORDER BY',
+  window: 'a window (PARTITION BY, ORDER BY)',
+  aggregate: 'an aggregate argument or FILTER (count(DISTINCT ...), ...)',
+  distinct: 'DISTINCT',
+  'set-operation': 'UNION, INTERSECT or EXCEPT (they compare values; UNION ALL does not)',
+  limit: 'LIMIT or OFFSET',
+  variable: 'an assignment to a user variable',
+};
+
 interface CompiledRule {
   rule: MaskingRule;
   order: number;
@@ -163,6 +188,29 @@ export class MaskingRules {
       privileged,
       unchecked,
     };
+  }
+
+  /**
+   * Blind inference: the first use of a column masked for `role` outside the select list whose
+   * rule does not say `filter: allow`. A use of a view's column counts as a use of every base
+   * column the view reads (which view column is which is not known here); the view's own WHERE
+   * is its owner's choice and is not among the uses.
+   */
+  filterRefusal(role: string, uses: readonly FilterColumn[], context: Pick<PlanContext, 'relationSources'> = {}): FilterRefusal | undefined {
+    const enforced = this.rules.filter((r) => (r.rule.roles === undefined || r.rule.roles.includes(role)) && !r.rule.except.includes(role));
+    const denying = enforced.filter((r) => r.rule.filter !== 'allow');
+    if (denying.length === 0) return undefined;
+    for (const use of uses) {
+      const column = fromLineage(use);
+      const { refs } = expandRelations([column], context);
+      for (const ref of refs) {
+        const rule = denying.find((r) => matches(r, ref));
+        if (rule === undefined) continue;
+        const masked = ref.column === WHOLE_ROW ? { ...ref, column: maskedColumnName(rule, ref) } : ref;
+        return filterRefusal(role, rule.rule.name, column, masked, use.clause);
+      }
+    }
+    return undefined;
   }
 
   /** True when some rule masks values for `role` (its error and notice texts are scanned too). */
@@ -282,6 +330,32 @@ function refusal(role: string, index: number, column: PlanColumn, touched: Compi
       'select the columns you need by name (e.g. SELECT id, diagnosis_code FROM ...) instead of whole-row values, ' +
       'row or JSON serialisation, or expressions the gateway cannot trace; protected columns then come back masked',
     rule: 'masking.onUnknownLineage',
+  };
+}
+
+/** For a whole-row use: the rule's first column glob of that table, for the message. */
+function maskedColumnName(rule: CompiledRule, ref: ColumnRef): string {
+  const glob = rule.rule.columns.find((g, i) => rule.patterns[i]!.table.test(ref.table));
+  return glob === undefined ? WHOLE_ROW : glob.slice(glob.lastIndexOf('.') + 1);
+}
+
+const refName = (ref: ColumnRef): string => `${ref.schema === undefined ? '' : `${ref.schema}.`}${ref.table}.${ref.column}`;
+
+function filterRefusal(role: string, rule: string, column: ColumnRef, masked: ColumnRef, clause: FilterClause): FilterRefusal {
+  const table = `${masked.schema === undefined ? '' : `${masked.schema}.`}${masked.table}`;
+  const named = column.column === WHOLE_ROW ? `the whole row of ${refName(column).slice(0, -2)}` : `column ${refName(column)}`;
+  const through = refName(column) === refName(masked) ? '' : ` (it reads ${refName(masked)})`;
+  return {
+    rule,
+    column,
+    masked,
+    clause,
+    message:
+      `${named}${through} is masked for role ${role} and cannot be used in ${CLAUSE_WORDS[clause]}: ` +
+      `${clause === 'variable' ? 'a later statement would read it unmasked' : 'it would confirm values the result masks'} (masking rule ${rule}, filter: deny)`,
+    hint:
+      `filter, join, group and sort by ${table}.id or another unmasked key; ` +
+      `the column itself may still be selected (it comes back masked)`,
   };
 }
 

@@ -37,6 +37,12 @@ const rule = {
     roles: { ...roleList, minItems: 1, description: 'Roles the rule applies to; absent: every role.' },
     except: { ...roleList, description: 'Roles that see raw values although the rule matches (audited as privileged unmasking).' },
     strategy: { enum: maskingStrategies, description: 'How values are masked (docs/masking.md).' },
+    filter: {
+      enum: ['deny', 'allow'],
+      default: 'deny',
+      description:
+        'Whether a role the rule masks may use the column outside the select list (WHERE, JOIN, GROUP BY, HAVING, ORDER BY, windows, aggregate arguments, DISTINCT, set operations, LIMIT, in subqueries too): each such use can confirm a masked value. deny refuses the statement.',
+    },
     text: { type: 'string', maxLength: 256, default: '***', description: 'redact: the text written instead of the value.' },
     keepFirst: { type: 'integer', minimum: 0, maximum: 64, default: 0, description: 'partial: characters kept at the start.' },
     keepLast: { type: 'integer', minimum: 0, maximum: 64, default: 4, description: 'partial: characters kept at the end.' },

@@ -102,9 +102,10 @@ export class ResultMasking {
   }
 
   /**
-   * At statement time: statements whose results masking cannot rewrite are refused, and a
-   * relation the catalog does not know yet makes it re-read first (a view created a moment ago
-   * must be traced, not taken for an unknown table).
+   * At statement time: statements whose results masking cannot rewrite are refused, so are
+   * statements using a masked column where its values would be confirmed (WHERE, JOIN, ORDER BY,
+   * ...: blind inference), and a relation the catalog does not know yet makes it re-read first
+   * (a view created a moment ago must be traced, not taken for an unknown table).
    */
   admit(session: SessionInfo, statements: readonly StatementInfo[] | undefined): Denial | Promise<Denial | undefined> | undefined {
     const engine = this.current();
@@ -136,7 +137,8 @@ export class ResultMasking {
         }
       }
     }
-    if (!unknown || !catalog) return undefined;
+    const filtered = this.filterDenial(role, statements, engine, catalog);
+    if (filtered !== undefined || !unknown || !catalog) return filtered;
     const misresolved = () => (restricted ? misresolvedTable(session, statements, catalog) : undefined);
     // A client naming tables that do not exist must not make the gateway re-read the catalog on
     // every statement: at most one such read per upstream every few seconds (what is still
@@ -145,8 +147,9 @@ export class ResultMasking {
     if (now - (this.unknownRefreshAt.get(session.upstream) ?? 0) < UNKNOWN_REFRESH_MS) return misresolved();
     this.unknownRefreshAt.set(session.upstream, now);
     catalog.markStale();
+    // Checked again once the catalog is read: a new view may read masked columns.
     return catalog.refresh().then(
-      () => misresolved(),
+      () => this.filterDenial(role, statements, engine, catalog) ?? misresolved(),
       () => misresolved(), // masking then fails closed on what it cannot name
     );
   }
@@ -177,6 +180,17 @@ export class ResultMasking {
     const text = columns.findIndex((c) => c.name.toLowerCase() === DIAGNOSTICS_TEXT);
     if (text < 0) return undefined;
     return withheldMessageTransform(text);
+  }
+
+  /** The refusal of the first statement that uses a masked column outside its output. */
+  private filterDenial(role: string, statements: readonly StatementInfo[], engine: MaskingEngine, catalog: OriginCatalog | undefined): Denial | undefined {
+    const relationSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    for (const s of statements) {
+      if (s.filterColumns === undefined || s.filterColumns.length === 0) continue;
+      const refusal = engine.rules.filterRefusal(role, s.filterColumns, relationSources ? { relationSources } : {});
+      if (refusal) return { action: 'deny', sqlState: '42501', rule: `masking.rules.${refusal.rule}.filter`, message: `sqlveil: ${refusal.message}`, hint: refusal.hint };
+    }
+    return undefined;
   }
 
   /** The transform of one result set: undefined (pass through), a masking transform, or a refusal. */
@@ -266,11 +280,16 @@ export class ResultMasking {
     if (o.protocol === 'mysql') {
       // MySQL names derived tables, CTEs and temporary-table views as origins too (with the
       // alias as org_table, or no database): trust an origin only when it is a relation the
-      // statement reads, and prefer the analysis' own trace when it has one.
-      if (lineage && !lineage.opaque) return undefined;
+      // statement reads, and prefer the analysis' own trace when it has one, unless the server
+      // names a column of a table read that the trace does not list (the server is right).
       if (o.schema === '' || !statement) return undefined;
-      const reads = statement.tablesRead.some((t) => t.name.toLowerCase() === o.table.toLowerCase() && (t.schema ?? '').toLowerCase() === o.schema.toLowerCase());
-      return reads ? { schema: o.schema, table: o.table, column: o.column } : undefined;
+      const same = (t: TableRef) => t.name.toLowerCase() === o.table.toLowerCase() && (t.schema ?? '').toLowerCase() === o.schema.toLowerCase();
+      if (!statement.tablesRead.some(same)) return undefined;
+      if (lineage && !lineage.opaque) {
+        const column = o.column.toLowerCase();
+        if (lineage.sources.some((s) => same(s.table) && (s.column === '*' || s.column.toLowerCase() === column))) return undefined;
+      }
+      return { schema: o.schema, table: o.table, column: o.column };
     }
     const named = catalog?.columnAt(o.tableOid, o.columnAttr);
     // An OID the snapshot does not know: re-read it for next time; this result fails closed.

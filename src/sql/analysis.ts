@@ -59,6 +59,31 @@ export interface ColumnLineage {
   opaque: boolean;
 }
 
+/**
+ * Where a statement reads a column other than as an output value: each such use can confirm a
+ * value the result masks (`WHERE ssn = '...'`, `ORDER BY ssn`, `GROUP BY ssn`, ...).
+ */
+export type FilterClause =
+  | 'where'
+  | 'join'
+  | 'group-by'
+  | 'having'
+  | 'order-by'
+  | 'window'
+  | 'aggregate'
+  | 'distinct'
+  | 'set-operation'
+  | 'limit'
+  // MySQL `SELECT @v := x`, `SELECT x INTO @v`, `SET @v = x`: a later `SELECT @v` reads no table.
+  | 'variable';
+
+/** A table column a statement uses outside its output (`*`: every column of the table). */
+export interface FilterColumn {
+  table: TableRef;
+  column: string;
+  clause: FilterClause;
+}
+
 export interface StatementInfo {
   kind: StatementKind;
   /** Top-level command tag-ish name, for messages and audit: `SELECT`, `COPY`, `CREATE TABLE`. */
@@ -72,6 +97,13 @@ export interface StatementInfo {
   limit?: number;
   /** Output columns of a row-returning statement, in order; undefined when not row-returning. */
   columns?: ColumnLineage[];
+  /**
+   * Table columns used outside the output (WHERE, JOIN, GROUP BY, HAVING, ORDER BY, windows,
+   * aggregate arguments, DISTINCT, set-operation comparisons, LIMIT, MySQL user-variable
+   * assignments), in subqueries too, through
+   * aliases, CTEs and derived tables; a view's own WHERE is not listed. Undefined: not analysed.
+   */
+  filterColumns?: FilterColumn[];
   /** For session-changing statements: the new search_path / current database, when set. */
   setsSearchPath?: string[];
   setsDatabase?: string;

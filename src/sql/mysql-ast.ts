@@ -2,8 +2,10 @@
 // `{ type, value }` / `{ expr: { value } }` objects, backtick names with their quotes doubled.
 // Also the collector of facts gathered while walking one statement.
 
-import type { RiskFlag, StatementKind } from './analysis.js';
-import type { NamedTable } from './pg-catalog.js';
+import type { FilterClause, RiskFlag, StatementKind } from './analysis.js';
+import { tableKey, type NamedTable } from './pg-catalog.js';
+import type { Lineage } from './pg-lineage.js';
+import type { FilterTemplate } from './pg-template.js';
 
 export type AstNode = Record<string, unknown>;
 
@@ -41,6 +43,15 @@ export class MysqlCollector {
   kind: StatementKind | undefined;
   /** False when a fact depends on a literal's value in a way the template cannot record. */
   cacheable = true;
+  /** Table columns used outside the output (as in pg-collector.ts). */
+  readonly filters = new Map<string, FilterTemplate>();
+
+  filter(lineage: Lineage, clause: FilterClause): void {
+    for (const source of lineage.sources.values()) {
+      const key = `${tableKey(source.table)}\0${source.column}\0${clause}`;
+      if (!this.filters.has(key)) this.filters.set(key, { table: source.table, column: source.column, clause });
+    }
+  }
 
   read(table: NamedTable): void {
     this.tablesRead.push(table);

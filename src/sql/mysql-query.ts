@@ -2,10 +2,11 @@
 // their lineage, and every table, function and flag met anywhere in it. Lineage semantics are
 // PostgreSQL's (src/sql/pg-lineage.ts): more sources rather than fewer, opaque when unsure.
 
+import type { FilterClause } from './analysis.js';
 import { isNode, nameOf, nodes, tableOf, type AstNode, type MysqlCollector } from './mysql-ast.js';
 import { flagOf, isTraced } from './mysql-functions.js';
 import type { NamedTable } from './pg-catalog.js';
-import { Lineage, WHOLE_ROW, combineBranches, hasStar, renameColumns, wholeRow, type RelColumn, type RelShape } from './pg-lineage.js';
+import { Lineage, WHOLE_ROW, combineBranches, hasStar, renameColumns, union, wholeRow, type RelColumn, type RelShape } from './pg-lineage.js';
 
 interface Relation {
   /** The name a qualified column uses: the alias, else the table name. */
@@ -41,10 +42,15 @@ const MAX_DEPTH = 200;
 export function walkSelect(ast: AstNode, parent: Scope | undefined, q: QueryContext, depth = 0): RelShape {
   if (depth > MAX_DEPTH) throw new Error('query nested too deeply');
   const branches: RelShape[] = [];
+  let compares = false;
   for (let branch: AstNode | undefined = ast; branch !== undefined; branch = isNode(branch._next) ? branch._next : undefined) {
     branches.push(walkBranch(branch, parent, q, depth));
+    // UNION [DISTINCT], INTERSECT, EXCEPT compare the rows' values; UNION ALL does not.
+    if (isNode(branch._next) && typeof branch.set_op === 'string' && !/\ball$/i.test(branch.set_op.trim())) compares = true;
   }
-  return branches.length === 1 ? branches[0]! : combineBranches(branches);
+  const shape = branches.length === 1 ? branches[0]! : combineBranches(branches);
+  if (compares) for (const column of shape.columns) q.c.filter(column.lineage, 'set-operation');
+  return shape;
 }
 
 function walkBranch(ast: AstNode, parent: Scope | undefined, q: QueryContext, depth: number): RelShape {
@@ -56,12 +62,58 @@ function walkBranch(ast: AstNode, parent: Scope | undefined, q: QueryContext, de
   walkFrom(ast.from, scope, q, depth);
   const columns: RelColumn[] = [];
   for (const column of nodes(ast.columns)) columns.push(...selectItem(column, scope, q, depth));
-  for (const key of ['where', 'having', 'groupby', 'orderby', 'window', 'qualify']) expr(ast[key], scope, q, depth);
+  q.c.filter(expr(ast.where, scope, q, depth), 'where');
+  q.c.filter(expr(ast.qualify, scope, q, depth), 'where');
+  q.c.filter(expr(ast.window, scope, q, depth), 'window');
+  // GROUP BY, HAVING and ORDER BY may name an output column by alias or position.
+  const groupBy = isNode(ast.groupby) ? ast.groupby.columns : ast.groupby;
+  byOutput(groupBy, columns, scope, q, depth, 'group-by');
+  byOutput(ast.having, columns, scope, q, depth, 'having');
+  byOutput(ast.orderby, columns, scope, q, depth, 'order-by');
+  if (typeof ast.distinct === 'string' && ast.distinct.toUpperCase() === 'DISTINCT') {
+    for (const column of columns) q.c.filter(column.lineage, 'distinct');
+  }
   const into = isNode(ast.into) ? ast.into : undefined;
   const keyword = typeof into?.keyword === 'string' ? into.keyword.toUpperCase() : undefined;
   if (keyword === 'OUTFILE' || keyword === 'DUMPFILE') q.c.flags.add('server-file-access');
   if (ast.locking_read !== null && ast.locking_read !== undefined) q.c.flags.add('locking-read');
   return { columns };
+}
+
+/** Uses in a clause that may name output columns: `ORDER BY 2`, `HAVING alias > 1`. */
+function byOutput(value: unknown, columns: readonly RelColumn[], scope: Scope, q: QueryContext, depth: number, clause: FilterClause): void {
+  const visit = (node: unknown, top: boolean): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item, top);
+      return;
+    }
+    if (!isNode(node)) return;
+    if (top && isNode(node.expr) && (typeof node.type !== 'string' || /^(asc|desc)$/i.test(node.type))) {
+      visit(node.expr, true); // ORDER BY item
+      return;
+    }
+    if (top && node.type === 'number' && typeof node.value === 'number') {
+      q.c.cacheable = false; // the position is a literal the shape cache does not keep
+      const known = !columns.slice(0, node.value).some((column) => column.star === true);
+      const column = known ? columns[node.value - 1] : undefined;
+      q.c.filter(column?.lineage ?? union(columns.map((c) => c.lineage)), clause);
+      return;
+    }
+    aliases(node);
+    q.c.filter(expr(node, scope, q, depth), clause);
+  };
+  // Unqualified names anywhere in the item (not inside subqueries) may be output aliases.
+  const aliases = (node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) aliases(item);
+    if (!isNode(node) || node.type === 'select' || isNode(node.ast)) return;
+    if (node.type === 'column_ref' && nameOf(node.table) === undefined) {
+      const name = nameOf(node.column)?.toLowerCase();
+      for (const column of columns) if (column.star !== true && column.name.toLowerCase() === name) q.c.filter(column.lineage, clause);
+      return;
+    }
+    for (const key in node) if (key !== 'loc') aliases(node[key]);
+  };
+  visit(value, true);
 }
 
 function walkCte(cte: AstNode, scope: Scope, q: QueryContext, depth: number, recursive: boolean): void {
@@ -117,7 +169,12 @@ function walkFrom(from: unknown, scope: Scope, q: QueryContext, depth: number): 
         scope.relations.push({ alias: alias ?? table.name, table });
       }
     }
-    expr(item.on, scope, q, depth);
+    q.c.filter(expr(item.on, scope, q, depth), 'join');
+    // USING (a, b): the named columns of this item and of the items before it are compared.
+    for (const name of nodes(item.using).map((using) => nameOf(using)).filter((name) => name !== undefined)) {
+      const [self, ...before] = [...scope.relations].reverse();
+      for (const relation of [self, ...before]) if (relation !== undefined) q.c.filter(columnOf(relation, name), 'join');
+    }
   }
 }
 
@@ -240,11 +297,15 @@ export function expr(value: unknown, scope: Scope, q: QueryContext, depth = 0): 
       return expr(value.cond, scope, q, depth + 1).add(expr(value.result, scope, q, depth + 1));
     case 'else':
       return expr(value.result, scope, q, depth + 1);
-    case 'assign':
+    case 'assign': {
       // `@v := expr`: the value outlives the statement, out of masking's sight.
       q.c.flags.add('variable-assignment');
       expr(value.left, scope, q, depth + 1);
-      return expr(value.right, scope, q, depth + 1);
+      const right = expr(value.right, scope, q, depth + 1);
+      // A user variable keeps the value for later statements, which read no table: unmasked.
+      if (isNode(value.left) && value.left.type === 'var' && value.left.prefix !== '@@') q.c.filter(right, 'variable');
+      return right;
+    }
     case 'function':
     case 'aggr_func':
       return call(value, scope, q, depth);
@@ -301,10 +362,11 @@ function call(node: AstNode, scope: Scope, q: QueryContext, depth: number): Line
         // ORDER BY inside an aggregate orders its values; it adds none (as in PostgreSQL's lineage).
         const part = expr(args[key], scope, q, depth + 1);
         if (key !== 'orderby') lineage.add(part);
+        else q.c.filter(part, 'order-by');
       }
     }
   } else lineage.add(expr(node.args, scope, q, depth + 1));
-  expr(node.over, scope, q, depth + 1);
+  q.c.filter(expr(node.over, scope, q, depth + 1), 'window');
   if (name === 'exists') return new Lineage(); // a boolean: carries no values of the subquery
   return isTraced(name) ? lineage : lineage.markOpaque();
 }

@@ -43,9 +43,13 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
       const into = intoOf(ast);
       kind = into === 'OUTFILE' || into === 'DUMPFILE' ? 'copy-out' : 'select';
       command = into === undefined ? 'SELECT' : `SELECT INTO ${into === 'VAR' ? 'variables' : into}`;
-      // Rows selected INTO variables reach no client; INTO OUTFILE keeps the lineage of what is exported.
+      // Rows selected INTO variables reach no client but stay in the session (unmasked when read
+      // back); INTO OUTFILE keeps the lineage of what is exported.
       if (into !== 'VAR') columns = toTemplates(shape);
-      else c.flags.add('variable-assignment');
+      else {
+        c.flags.add('variable-assignment');
+        for (const column of shape.columns) c.filter(column.lineage, 'variable');
+      }
       limit = limitOf(selectLimit(ast), rendered, c) ?? (returnsOneRow(ast) ? { value: 1 } : undefined);
       break;
     }
@@ -181,6 +185,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
   };
   if (limit !== undefined) template.limit = limit;
   if (columns !== undefined) template.columns = columns;
+  template.filterColumns = [...c.filters.values()];
   if (setsDatabase !== undefined) template.setsDatabase = setsDatabase;
   return { template, cacheable: c.cacheable };
 }
@@ -334,10 +339,13 @@ function checkSet(ast: AstNode, q: QueryContext): void {
   const scope = new Scope();
   for (const assign of nodes(ast.expr)) {
     const left = isNode(assign.left) ? assign.left : {};
-    expr(assign.right, scope, q);
+    const value = expr(assign.right, scope, q);
     // User and system variables alike keep the value past the statement (`SELECT @v`, `SELECT @@sql_select_limit`).
     q.c.flags.add('variable-assignment');
-    if (left.prefix === '@') continue; // a user variable
+    if (left.prefix === '@') {
+      q.c.filter(value, 'variable'); // a user variable: a later `SELECT @v` reads no table
+      continue;
+    }
     const members = Array.isArray(left.members) ? left.members.map(String) : [];
     const name = String(members.length > 0 && ['session', 'global', 'local', 'persist', 'persist_only'].includes(String(left.name).toLowerCase()) ? members[0] : left.name).toLowerCase();
     if (!GUARDED_VARIABLES.has(name)) continue;

@@ -6,7 +6,7 @@ import { freezeStatements, type ColumnLineage, type RiskFlag, type StatementInfo
 import { mysqlLiteralValue } from './mysql-fingerprint.js';
 import type { MysqlLiteral } from './mysql-lexer.js';
 import { tableKey, type NamedTable } from './pg-catalog.js';
-import type { ColumnTemplate, ValueRef } from './pg-template.js';
+import type { ColumnTemplate, FilterTemplate, ValueRef } from './pg-template.js';
 
 export interface MysqlStatementTemplate {
   kind: StatementKind;
@@ -17,6 +17,7 @@ export interface MysqlStatementTemplate {
   flags: RiskFlag[];
   limit?: ValueRef<number>;
   columns?: ColumnTemplate[];
+  filterColumns?: FilterTemplate[];
   setsDatabase?: string;
 }
 
@@ -91,6 +92,9 @@ function instantiateStatement(
     if (Number.isFinite(limit)) info.limit = limit;
   }
   if (template.columns !== undefined) info.columns = template.columns.map((column) => resolveColumn(column, database));
+  if (template.filterColumns !== undefined) {
+    info.filterColumns = template.filterColumns.map((use) => ({ table: resolve(use.table, database), column: use.column, clause: use.clause }));
+  }
   if (template.setsDatabase !== undefined) info.setsDatabase = template.setsDatabase;
   return info;
 }

@@ -2,9 +2,11 @@
 // nested inside it, risk flags, and whether every literal-dependent fact could be tied to a
 // literal of the string (else the analysis must not be cached by shape).
 
-import type { RiskFlag, StatementKind } from './analysis.js';
+import type { FilterClause, RiskFlag, StatementKind } from './analysis.js';
 import { tableKey, type NamedTable } from './pg-catalog.js';
+import type { Lineage } from './pg-lineage.js';
 import type { LiteralLocator } from './pg-literal-locator.js';
+import type { FilterTemplate } from './pg-template.js';
 
 export class Collector {
   readonly reads = new Map<string, NamedTable>();
@@ -13,6 +15,8 @@ export class Collector {
   readonly nestedEffects = new Set<StatementKind>();
   readonly flags = new Set<RiskFlag>();
   cacheable = true;
+  /** Table columns used outside the output, by table, column and clause. */
+  readonly filters = new Map<string, FilterTemplate>();
   /** How many queries deep the walk is: a DML statement at depth > 0 is nested. */
   depth = 0;
 
@@ -26,6 +30,14 @@ export class Collector {
   write(table: NamedTable): void {
     const key = tableKey(table);
     if (!this.writes.has(key)) this.writes.set(key, table);
+  }
+
+  /** Notes every source of `lineage` as used in `clause` (not as an output value). */
+  filter(lineage: Lineage, clause: FilterClause): void {
+    for (const source of lineage.sources.values()) {
+      const key = `${tableKey(source.table)}\0${source.column}\0${clause}`;
+      if (!this.filters.has(key)) this.filters.set(key, { table: source.table, column: source.column, clause });
+    }
   }
 
   /** Runs a query walk one level deeper. */

@@ -37,7 +37,8 @@ export function insertQuery(insert: InsertStmt, env: Env, c: Collector): RelShap
       c.read(target.table); // ON CONFLICT looks at (and may update) existing rows
       const excluded: FromItem = { type: 'table', refname: 'excluded', table: target.table, aliased: true };
       const level: Level = { items: [target, excluded], parent: inner.level };
-      walkExprs([conflict.targetList, conflict.whereClause, conflict.infer], { level, ctes: inner.ctes }, c);
+      walkExprs(conflict.targetList, { level, ctes: inner.ctes }, c);
+      walkExprs([conflict.whereClause, conflict.infer], { level, ctes: inner.ctes }, c, 'where');
     }
     return returning(insert.returningClause, target, [], inner, c);
   });
@@ -52,7 +53,8 @@ export function updateQuery(update: UpdateStmt, env: Env, c: Collector): RelShap
     const level: Level = { items: [target], parent: inner.level };
     const scope: Env = { level, ctes: inner.ctes };
     for (const item of update.fromClause ?? []) level.items.push(fromItem(item, scope, c));
-    walkExprs([update.targetList, update.whereClause], scope, c);
+    walkExprs(update.targetList, scope, c);
+    walkExprs(update.whereClause, scope, c, 'where');
     if (unfiltered(update.whereClause)) c.flags.add('update-without-where');
     return returning(update.returningClause, target, level.items.slice(1), inner, c);
   });
@@ -67,7 +69,7 @@ export function deleteQuery(del: DeleteStmt, env: Env, c: Collector): RelShape |
     const level: Level = { items: [target], parent: inner.level };
     const scope: Env = { level, ctes: inner.ctes };
     for (const item of del.usingClause ?? []) level.items.push(fromItem(item, scope, c));
-    walkExprs(del.whereClause, scope, c);
+    walkExprs(del.whereClause, scope, c, 'where');
     if (unfiltered(del.whereClause)) c.flags.add('delete-without-where');
     return returning(del.returningClause, target, level.items.slice(1), inner, c);
   });
@@ -82,7 +84,13 @@ export function mergeQuery(merge: MergeStmt, env: Env, c: Collector): RelShape |
     const level: Level = { items: [target], parent: inner.level };
     const scope: Env = { level, ctes: inner.ctes };
     if (merge.sourceRelation !== undefined) level.items.push(fromItem(merge.sourceRelation, scope, c));
-    walkExprs([merge.joinCondition, merge.mergeWhenClauses], scope, c);
+    walkExprs(merge.joinCondition, scope, c, 'join');
+    for (const when of merge.mergeWhenClauses ?? []) {
+      if (!('MergeWhenClause' in when)) continue;
+      const { condition, ...rest } = when.MergeWhenClause;
+      walkExprs(condition, scope, c, 'where');
+      walkExprs(rest, scope, c);
+    }
     return returning(merge.returningClause, target, level.items.slice(1), inner, c);
   });
 }

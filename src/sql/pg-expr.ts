@@ -2,6 +2,7 @@
 // also walks the subqueries inside it, so the tables they read are collected on the way.
 
 import type { ColumnRef, FuncCall, Node, SelectStmt, SubLink } from 'libpg-query';
+import type { FilterClause } from './analysis.js';
 import { eachChild, eachChildOf, tagOf } from './pg-ast.js';
 import type { Collector } from './pg-collector.js';
 import { functionFacts, functionName } from './pg-functions.js';
@@ -95,9 +96,15 @@ export function exprLineage(node: Node | undefined, env: Env, c: Collector): Lin
   return out;
 }
 
-/** Walks expressions only for the tables their subqueries read (WHERE, GROUP BY, ...). */
-export function walkExprs(value: unknown, env: Env, c: Collector): void {
-  eachChild(value, (node) => void exprLineage(node, env, c));
+/**
+ * Walks expressions that are not output values (WHERE, GROUP BY, ...) for the tables their
+ * subqueries read; with a clause, every column they read is noted as used there.
+ */
+export function walkExprs(value: unknown, env: Env, c: Collector, clause?: FilterClause): void {
+  eachChild(value, (node) => {
+    const lineage = exprLineage(node, env, c);
+    if (clause !== undefined) c.filter(lineage, clause);
+  });
 }
 
 function columnRefLineage(ref: ColumnRef, env: Env): Lineage {
@@ -127,15 +134,21 @@ function columnRefLineage(ref: ColumnRef, env: Env): Lineage {
 function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
   const out = new Lineage();
   for (const arg of call.args ?? []) out.add(exprLineage(arg, env, c));
-  // ORDER BY, FILTER and OVER choose and order the values but add none of their own.
-  walkExprs(call.agg_order, env, c);
-  walkExprs(call.agg_filter, env, c);
-  walkExprs(call.over, env, c);
+  // ORDER BY, FILTER and OVER choose and order the values but add none of their own, except
+  // in an ordered-set aggregate: mode() / percentile_disc(...) WITHIN GROUP (ORDER BY x) return
+  // a value of x.
+  if (call.agg_within_group === true) out.add(exprLineage({ List: { items: call.agg_order ?? [] } }, env, c));
+  else walkExprs(call.agg_order, env, c, 'order-by');
+  walkExprs(call.agg_filter, env, c, 'aggregate');
+  walkExprs(call.over, env, c, 'window');
   const fn = functionName(call);
   if (!functionFacts(fn).traceable) out.markOpaque();
-  // A count is a number of rows, never a value: what it counted is not in it (its arguments
-  // are still walked above, for the tables and functions they name).
-  if (COUNTS.has(fn.name) && (fn.schema === undefined || fn.schema === 'pg_catalog') && !out.opaque) return new Lineage();
+  // A count is a number of rows, never a value: what it counted is not in it, but it tells
+  // how many rows (or distinct values) there are, so its arguments are used as a filter is.
+  if (COUNTS.has(fn.name) && (fn.schema === undefined || fn.schema === 'pg_catalog') && !out.opaque) {
+    c.filter(out, 'aggregate');
+    return new Lineage();
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@ import { exprLineage, walkExprs } from './pg-expr.js';
 import { SINGLE_COLUMN_SETS, functionName } from './pg-functions.js';
 import { Lineage, WHOLE_ROW, renameColumns, type RelColumn } from './pg-lineage.js';
 import { walkQuery } from './pg-query.js';
-import { lookupCte, type Env, type FromItem } from './pg-scope.js';
+import { expandStar, itemColumn, lookupCte, wholeRowOf, type Env, type FromItem } from './pg-scope.js';
 
 /**
  * A FROM item. `scope.level` holds the items before it (what LATERAL may see); a plain subquery
@@ -68,7 +68,8 @@ function joinItem(join: JoinExpr, scope: Env, c: Collector): FromItem {
   level.items.push(left);
   const right = join.rarg === undefined ? opaqueItem(undefined, new Lineage()) : fromItem(join.rarg, env, c);
   level.items.push(right);
-  walkExprs(join.quals, env, c);
+  walkExprs(join.quals, env, c, 'join');
+  joinColumns(left, right, strings(join.usingClause), join.isNatural === true, c);
   level.items.splice(level.items.length - 2, 2);
   return {
     type: 'join',
@@ -78,6 +79,27 @@ function joinItem(join: JoinExpr, scope: Env, c: Collector): FromItem {
     using: strings(join.usingClause),
     natural: join.isNatural === true,
   };
+}
+
+/**
+ * USING / NATURAL compare the named columns of both sides. NATURAL over a side whose columns
+ * are unknown (a table: no catalog here) may compare any column, so each whole row counts.
+ */
+function joinColumns(left: FromItem, right: FromItem, using: readonly string[], natural: boolean, c: Collector): void {
+  let names = using;
+  if (natural) {
+    const known = (item: FromItem): string[] | undefined => {
+      const columns = expandStar([item]);
+      return columns.some((column) => column.star === true) ? undefined : columns.map((column) => column.name);
+    };
+    const [l, r] = [known(left), known(right)];
+    if (l === undefined || r === undefined) {
+      c.filter(wholeRowOf(left).add(wholeRowOf(right)), 'join');
+      return;
+    }
+    names = l.filter((name) => r.includes(name));
+  }
+  for (const name of names) c.filter(itemColumn(left, name).add(itemColumn(right, name)), 'join');
 }
 
 /** Output column name of single-column set-returning functions declared with an OUT name. */

@@ -1,8 +1,9 @@
 // Walking a SELECT (and set operations, VALUES, CTEs): its output columns' lineage, and on the
 // way every table it reads.
 
-import type { CommonTableExpr, Node, SelectStmt, WithClause } from 'libpg-query';
-import { strings, tagOf } from './pg-ast.js';
+import type { ColumnRef, CommonTableExpr, Node, SelectStmt, WithClause } from 'libpg-query';
+import type { FilterClause } from './analysis.js';
+import { eachChildOf, strings, tagOf } from './pg-ast.js';
 import type { Collector } from './pg-collector.js';
 import { deleteQuery, insertQuery, mergeQuery, updateQuery } from './pg-dml.js';
 import { exprLineage, walkExprs } from './pg-expr.js';
@@ -32,31 +33,68 @@ export function selectQuery(select: SelectStmt, env: Env, c: Collector): RelShap
       const branches = [select.larg, select.rarg]
         .filter((branch) => branch !== undefined)
         .map((branch) => selectQuery(branch, inner, c));
-      walkExprs([select.sortClause, select.limitCount, select.limitOffset], inner, c);
-      return branches.length === 0 ? { columns: [] } : combineBranches(branches);
+      const combined = branches.length === 0 ? { columns: [] } : combineBranches(branches);
+      // UNION (without ALL), INTERSECT and EXCEPT compare the rows' values to drop or keep them.
+      if (select.all !== true) for (const column of combined.columns) c.filter(column.lineage, 'set-operation');
+      byOutput(select.sortClause, combined.columns, inner, c, 'order-by');
+      walkExprs([select.limitCount, select.limitOffset], inner, c, 'limit');
+      return combined;
     }
     if (select.valuesLists !== undefined) return valuesShape(select.valuesLists, inner, c);
     const level: Level = { items: [], parent: inner.level };
     const scope: Env = { level, ctes: inner.ctes };
     for (const item of select.fromClause ?? []) level.items.push(fromItem(item, scope, c));
     const columns = targetColumns(select.targetList, scope, c);
-    walkExprs(
-      [
-        select.whereClause,
-        select.groupClause,
-        select.havingClause,
-        select.windowClause,
-        select.sortClause,
-        select.distinctClause,
-        select.limitCount,
-        select.limitOffset,
-      ],
-      scope,
-      c,
-    );
+    walkExprs(select.whereClause, scope, c, 'where');
+    byOutput(select.groupClause, columns, scope, c, 'group-by');
+    walkExprs(select.havingClause, scope, c, 'having');
+    walkExprs(select.windowClause, scope, c, 'window');
+    byOutput(select.sortClause, columns, scope, c, 'order-by');
+    // Plain DISTINCT is a list of one empty node and compares every output column.
+    const distinct = select.distinctClause ?? [];
+    if (distinct.length > 0 && distinct.every((node) => tagOf(node) === undefined)) {
+      for (const column of columns) c.filter(column.lineage, 'distinct');
+    } else byOutput(distinct, columns, scope, c, 'distinct');
+    walkExprs([select.limitCount, select.limitOffset], scope, c, 'limit');
     if (select.intoClause?.rel !== undefined) c.write(namedTable(select.intoClause.rel));
     return { columns };
   });
+}
+
+/**
+ * GROUP BY / ORDER BY / DISTINCT ON items: an output column's position (`ORDER BY 2`) or name
+ * (`ORDER BY alias`) means that column, besides whatever the name means in the FROM items.
+ */
+function byOutput(items: Node[] | undefined, columns: readonly RelColumn[], env: Env, c: Collector, clause: FilterClause): void {
+  const visit = (node: Node): void => {
+    const [tag, body] = tagOf(node) ?? ['', {}];
+    if (tag === 'SortBy') {
+      if (body.node !== undefined) visit(body.node as Node);
+      walkExprs(body.useOp, env, c, clause);
+      return;
+    }
+    if (tag === 'GroupingSet' || tag === 'List') {
+      eachChildOf(body, visit);
+      return;
+    }
+    const position = tag === 'A_Const' && typeof (body.ival as { ival?: unknown } | undefined)?.ival === 'number' ? (body.ival as { ival: number }).ival : undefined;
+    if (position !== undefined || (tag === 'A_Const' && body.ival !== undefined)) {
+      // The position is a literal the shape cache does not keep: analyse such strings afresh.
+      c.cacheable = false;
+      // `{ ival: {} }` is 0; at or past an unexpanded `*` the position may be any column.
+      const known = position !== undefined && !columns.slice(0, position).some((col) => col.star === true);
+      const column = known ? columns[position - 1] : undefined;
+      c.filter(column?.lineage ?? union(columns.map((col) => col.lineage)), clause);
+      return;
+    }
+    if (tag === 'ColumnRef') {
+      const fields = (body as ColumnRef).fields ?? [];
+      const name = fields.length === 1 && 'String' in fields[0]! ? fields[0].String.sval : undefined;
+      for (const column of columns) if (name !== undefined && column.star !== true && column.name === name) c.filter(column.lineage, clause);
+    }
+    walkExprs(node, env, c, clause);
+  };
+  for (const item of items ?? []) visit(item);
 }
 
 /** `VALUES (...), (...)`: columns column1..n, each from every row's expression at that position. */
@@ -115,8 +153,21 @@ export function withCtes(clause: WithClause, env: Env, c: Collector): Env {
 function cteShape(cte: CommonTableExpr, env: Env, c: Collector, query: Node | undefined = cte.ctequery): RelShape {
   const shape = walkQuery(query, env, c) ?? { columns: [] };
   const renamed = renameColumns(shape, strings(cte.aliascolnames));
-  const extra = [cte.search_clause?.search_seq_column, cte.cycle_clause?.cycle_mark_column, cte.cycle_clause?.cycle_path_column];
-  for (const name of extra) if (name !== undefined) renamed.columns.push({ name, lineage: new Lineage() });
+  // SEARCH ... SET ord and CYCLE ... USING path hold the values of the columns they list (and
+  // the cycle mark tells whether those values repeat): each derives from those columns.
+  const listed = (names: Node[] | undefined): Lineage => {
+    const wanted = strings(names);
+    const hit = renamed.columns.filter((column) => column.star === true || wanted.includes(column.name));
+    return wanted.length > 0 && hit.length === 0 ? Lineage.opaque() : union(hit.map((column) => column.lineage));
+  };
+  const search = cte.search_clause;
+  const cycle = cte.cycle_clause;
+  const extra: [string | undefined, Lineage][] = [
+    [search?.search_seq_column, search === undefined ? new Lineage() : listed(search.search_col_list)],
+    [cycle?.cycle_mark_column, cycle === undefined ? new Lineage() : listed(cycle.cycle_col_list)],
+    [cycle?.cycle_path_column, cycle === undefined ? new Lineage() : listed(cycle.cycle_col_list)],
+  ];
+  for (const [name, lineage] of extra) if (name !== undefined) renamed.columns.push({ name, lineage });
   return renamed;
 }
 

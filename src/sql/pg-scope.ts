@@ -49,6 +49,11 @@ interface Match {
   definite: boolean;
 }
 
+/** What column `name` of one FROM item derives from (a USING / NATURAL join column). */
+export function itemColumn(item: FromItem, name: string): Lineage {
+  return columnOf(item, name)?.lineage ?? Lineage.opaque();
+}
+
 function columnOf(item: FromItem, name: string): Match | undefined {
   switch (item.type) {
     case 'table':

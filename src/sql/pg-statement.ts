@@ -104,6 +104,7 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   };
   if (limit !== undefined) template.limit = limit;
   if (columns !== undefined) template.columns = columns.map((column) => column.lineage.toTemplate(column.name));
+  template.filterColumns = [...c.filters.values()];
   if (setsSearchPath !== undefined) template.setsSearchPath = setsSearchPath;
   if (sessionObject !== undefined) template.sessionObject = sessionObject;
   return { template, cacheable: c.cacheable };
@@ -151,6 +152,8 @@ function explain(query: Node | undefined, options: Node[] | undefined, locator: 
     functions: t?.functions ?? [],
     flags: t?.flags ?? [],
     columns: plan,
+    // The plan's row estimates answer for the filters of the statement it explains.
+    filterColumns: t?.filterColumns ?? [],
   };
   return { template, cacheable };
 }
@@ -222,7 +225,7 @@ function copy(statement: CopyStmt, c: Collector): [RelColumn[] | undefined, Valu
         ? names.map((name) => ({ name, lineage: Lineage.of(table, name) }))
         : [{ name: WHOLE_ROW, lineage: Lineage.of(table, WHOLE_ROW).markOpaque(), star: true }];
     const level = { items: [{ type: 'table' as const, refname: table.name, table, aliased: false }] };
-    walkExprs(statement.whereClause, { level }, c);
+    walkExprs(statement.whereClause, { level }, c, 'where');
   }
   const toClient = statement.is_from !== true && statement.filename === undefined && statement.is_program !== true;
   return toClient ? [columns, limit] : [undefined, undefined];

@@ -2,7 +2,7 @@
 // on a literal's value kept as "literal #k" and every unqualified table left unresolved. Turning
 // a template into StatementInfo reads those from the current string and the session's path.
 
-import { freezeStatements, type ColumnLineage, type RiskFlag, type SessionObjectEffect, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
+import { freezeStatements, type ColumnLineage, type FilterClause, type FilterColumn, type RiskFlag, type SessionObjectEffect, type StatementInfo, type StatementKind, type TableRef } from './analysis.js';
 import type { Literal } from './fingerprint.js';
 import { literalValue } from './literal-value.js';
 import { resolveTable, tableKey, type NamedTable } from './pg-catalog.js';
@@ -10,6 +10,12 @@ import { resolveTable, tableKey, type NamedTable } from './pg-catalog.js';
 export interface SourceTemplate {
   table: NamedTable;
   column: string;
+}
+
+export interface FilterTemplate {
+  table: NamedTable;
+  column: string;
+  clause: FilterClause;
 }
 
 export interface ColumnTemplate {
@@ -33,6 +39,7 @@ export interface StatementTemplate {
   flags: RiskFlag[];
   limit?: ValueRef<number>;
   columns?: ColumnTemplate[];
+  filterColumns?: FilterTemplate[];
   /** New search_path entries; `[]` when the path is reset to a default the gateway cannot see. */
   setsSearchPath?: ValueRef<string>[];
   sessionObject?: SessionObjectEffect;
@@ -124,6 +131,7 @@ function instantiateStatement(
     if (Number.isFinite(limit)) info.limit = Math.round(limit);
   }
   if (template.columns !== undefined) info.columns = template.columns.map((column) => resolveColumn(column, path));
+  if (template.filterColumns !== undefined) info.filterColumns = template.filterColumns.map((use) => resolveFilter(use, path));
   if (template.setsSearchPath !== undefined) {
     info.setsSearchPath = template.setsSearchPath.map((entry) => String(read(entry, literals)));
   }
@@ -148,6 +156,10 @@ function resolveTables(tables: readonly NamedTable[], path: readonly string[]): 
     out.push(resolved);
   }
   return out;
+}
+
+function resolveFilter(use: FilterTemplate, path: readonly string[]): FilterColumn {
+  return { table: resolveTable(use.table, path), column: use.column, clause: use.clause };
 }
 
 function resolveColumn(column: ColumnTemplate, path: readonly string[]): ColumnLineage {

@@ -49,7 +49,7 @@ describe('gateway audit on Kafka', () => {
     const client = new pg.Client({ host: '127.0.0.1', port: gw.port, user: 'agent-1', password: token, database: PG.database });
     await client.connect();
     await client.query(`select 1 as ${nonce}_a`);
-    await client.query(`select id as ${nonce}_b from clinic.patients where ssn = '900-11-0001' and 1 = 1 /* Ada */ limit 1`);
+    await client.query(`select id as ${nonce}_b from clinic.patients where diagnosis_code <> '900-11-0001' and 1 = 1 /* Ada */ limit 1`);
     for (const v of [1, 2]) await client.query({ name: `p_${nonce}`, text: `select g as ${nonce}_p from generate_series(1, $1::int) g`, values: [v] });
     await expect(client.query(`select 1/0 as ${nonce}_e`)).rejects.toThrow(/division by zero/);
     await expect(client.query(`drop table clinic.clinics, ${nonce}_c`)).rejects.toThrow(/sqlveil/);
@@ -83,7 +83,7 @@ describe('gateway audit on Kafka', () => {
     // A refusal says what was refused, as an allowed statement does.
     expect(mine[5]!.e.kind).toEqual(['ddl']);
     expect(mine.every(({ r }) => r.stream.startsWith(`${prefix}.audit.statements/`))).toBe(true);
-    expect(mine[1]!.e.sql).toBe(`select id as ${nonce}_b from clinic.patients where ssn = ? and ? = ? /* ? */ limit ?`);
+    expect(mine[1]!.e.sql).toBe(`select id as ${nonce}_b from clinic.patients where diagnosis_code <> ? and ? = ? /* ? */ limit ?`);
     expect(mine[1]!.e.tables).toEqual(['clinic.patients']);
     expect(mine[5]!.e).toMatchObject({ rule: expect.any(String) as string, sqlState: expect.any(String) as string });
     expect(records.some((r) => r.raw.includes('900-11-0001'))).toBe(false);

@@ -30,7 +30,6 @@ const ATTEMPTS = [
   'SELECT ssn + 0 FROM clinic.patients WHERE id = 1 LIMIT 1; SHOW WARNINGS',
   'SELECT CAST(ssn AS DATE) FROM clinic.patients WHERE id = 1 LIMIT 1; SHOW WARNINGS',
   'USE clinic; SELECT ssn, mrn FROM patients LIMIT 10',
-  "SELECT * FROM clinic.patients WHERE ssn = '900-11-0001' AND id = 1 LIMIT 1",
 ];
 
 describe('masking PHI for role agent (MySQL)', () => {
@@ -57,6 +56,12 @@ describe('masking PHI for role agent (MySQL)', () => {
     const r = await gw.mariadb(agent, ['--force', '-e', sql], { user: 'agent-1' });
     const received = r.stdout + r.stderr;
     expect(leaks(received, needles), received).toEqual([]);
+  });
+
+  it('refuses a WHERE on a masked column (blind inference), naming the column', async () => {
+    const r = await gw.mariadb(agent, ['-e', "SELECT * FROM clinic.patients WHERE ssn = '900-11-0001' AND id = 1 LIMIT 1"], { user: 'agent-1' });
+    expect(r.stderr).toContain('column clinic.patients.ssn is masked for role agent and cannot be used in WHERE');
+    expect(leaks(r.stdout, needles)).toEqual([]);
   });
 
   it('masks rows read with mysql2 query and execute (text and binary rows)', async () => {

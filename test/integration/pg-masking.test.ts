@@ -98,7 +98,9 @@ describe('masking PHI for role agent (PostgreSQL)', () => {
   it('masks a view created while the gateway runs', async () => {
     const made = await psql(dbaEnv, 'dba-1', 'CREATE VIEW clinic.v_new AS SELECT id, ssn AS tax_id, notes FROM clinic.patients');
     expect(made.stderr).toBe('');
-    const r = await psql(agentEnv, 'agent-1', 'SELECT * FROM clinic.v_new ORDER BY id LIMIT 10');
+    // No ORDER BY: which view column is which base column is not known, so a view reading masked
+    // columns may not be sorted or filtered on by a restricted role (blind-inference.test.ts).
+    const r = await psql(agentEnv, 'agent-1', 'SELECT * FROM clinic.v_new LIMIT 10');
     expect(leaks(r.stdout + r.stderr, needles)).toEqual([]);
     expect(r.stdout).toContain('(5 rows)');
   });

@@ -41,6 +41,7 @@ export interface RawMaskingRule {
   roles?: string[];
   except?: string[];
   strategy: MaskingStrategyName;
+  filter?: 'deny' | 'allow';
   text?: string;
   keepFirst?: number;
   keepLast?: number;
@@ -139,6 +140,7 @@ function buildRules(raws: readonly RawMaskingRule[], roleNames: ReadonlySet<stri
     }
     const strategy = buildStrategy(raw, path, ctx);
     const rule: MaskingRule = { name: raw.name, columns, except: usable('except') ? (raw.except ?? []) : [], strategy };
+    rule.filter = usable('filter') && raw.filter === 'allow' ? 'allow' : 'deny';
     if (raw.roles !== undefined && usable('roles')) rule.roles = raw.roles;
     rules.push(rule);
   });

@@ -211,6 +211,8 @@ export interface MaskingRule {
   /** Roles that see raw values although the rule matches (privileged unmasking, audited). */
   except: string[];
   strategy: MaskingStrategy;
+  /** Whether the masked roles may use the column outside the select list; absent: deny (blind inference). */
+  filter?: 'deny' | 'allow';
 }
 
 export type BuiltinDetectorName = 'ssn' | 'email' | 'phone' | 'date' | 'credit-card' | 'ipv4' | 'ipv6' | 'url';

@@ -22,7 +22,7 @@ describe('masking config', () => {
     expect(config.masking).toEqual({
       onUnknownLineage: 'refuse',
       detectors: { builtin: ['ssn', 'email', 'phone', 'date', 'credit-card', 'ipv4', 'ipv6', 'url'], patterns: [], dictionaries: [] },
-      rules: [{ name: 'ssn', columns: ['clinic.patients.ssn'], except: [], strategy: { kind: 'partial', keepFirst: 0, keepLast: 4, maskChar: '*' } }],
+      rules: [{ name: 'ssn', columns: ['clinic.patients.ssn'], except: [], strategy: { kind: 'partial', keepFirst: 0, keepLast: 4, maskChar: '*' }, filter: 'deny' }],
     });
   });
 

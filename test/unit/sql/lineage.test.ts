@@ -98,6 +98,20 @@ const cases: [string, string, Column[]][] = [
   ['jsonb_array_elements', 'select e.value from patients p, jsonb_array_elements(p.allergies) e', [{ name: 'value', from: ['patients.allergies'] }]],
   ['table alias with column list: positions unknown', 'select x.a from patients x(a, b)', [{ name: 'a', from: ['patients.*'], opaque: true }]],
   ['XMLTABLE: opaque', "select x.* from patients p, xmltable('/a' passing p.doc columns n text) x", [{ name: '*', from: ['patients.doc'], opaque: true }]],
+  // An ordered-set aggregate returns a value of its ORDER BY argument.
+  ['mode() within group', 'select mode() within group (order by ssn) from patients', [{ name: 'mode', from: ['patients.ssn'] }]],
+  ['percentile_disc within group', 'select percentile_disc(0.5) within group (order by name), percentile_cont(0.5) within group (order by weight) from patients', [{ name: 'percentile_disc', from: ['patients.name'] }, { name: 'percentile_cont', from: ['patients.weight'] }]],
+  // SEARCH / CYCLE columns hold the listed columns' values.
+  [
+    'recursive CTE SEARCH ... SET',
+    'with recursive t(id, s) as (select id, ssn from patients union all select id, s from t) search depth first by s set ord select ord from t',
+    [{ name: 'ord', from: ['patients.ssn'] }],
+  ],
+  [
+    'recursive CTE CYCLE ... USING path',
+    'with recursive t(id, s) as (select id, ssn from patients union all select id, s from t) cycle s set is_cycle using path select is_cycle, path, id from t',
+    [{ name: 'is_cycle', from: ['patients.ssn'] }, { name: 'path', from: ['patients.ssn'] }, { name: 'id', from: ['patients.id'] }],
+  ],
 ];
 
 describe('lineage', () => {
