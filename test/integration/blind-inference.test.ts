@@ -254,7 +254,8 @@ describe('blind inference through masked columns (MySQL)', () => {
     ]) {
       for (const prepared of [false, true]) {
         const r = await attempt(sql, prepared);
-        expect(r.error, `${sql}: ${r.text}`).toMatch(/column clinic\.patients\.(ssn|full_name) is masked for role agent and cannot be used in an assignment to a user variable/);
+        // Refused by the variables rule (masking.variables) before the filter rule sees it; either names why.
+        expect(r.error, `${sql}: ${r.text}`).toMatch(/column clinic\.patients\.(ssn|full_name) is masked for role agent and cannot be used in an assignment to a user variable|assigning user variables in a statement that reads clinic\.patients is not allowed for role agent/);
       }
       const read = await attempt('SELECT @z', false);
       expect(leaks(read.text, needles), read.text).toEqual([]);
