@@ -11,6 +11,8 @@ import { ALLOW, type Allowed, type Denial, type ResultColumn, type RowTransform,
 /** Decides statements. The default allows everything; the statement-policy module replaces it. */
 export interface StatementGate {
   decide(session: SessionInfo, statement: StatementRequest): StatementDecision | Promise<StatementDecision>;
+  /** Settings the client asked for at login (PostgreSQL startup parameters): a refusal, or undefined. */
+  startupSettings?(role: string, settings: readonly string[]): Denial | undefined;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface MysqlStatementTemplate {
   limit?: ValueRef<number>;
   columns?: ColumnTemplate[];
   setsDatabase?: string;
+  /** Settings changed (see StatementInfo.settings). */
+  settings?: string[];
 }
 
 export interface MysqlAnalysisTemplate {
@@ -92,6 +94,7 @@ function instantiateStatement(
   }
   if (template.columns !== undefined) info.columns = template.columns.map((column) => resolveColumn(column, database));
   if (template.setsDatabase !== undefined) info.setsDatabase = template.setsDatabase;
+  if (template.settings !== undefined) info.settings = template.settings.slice();
   return info;
 }
 

@@ -35,6 +35,8 @@ export interface StatementTemplate {
   columns?: ColumnTemplate[];
   /** New search_path entries; `[]` when the path is reset to a default the gateway cannot see. */
   setsSearchPath?: ValueRef<string>[];
+  /** Settings changed (see StatementInfo.settings): names are structure, never literals. */
+  settings?: string[];
 }
 
 export interface AnalysisTemplate {
@@ -126,6 +128,7 @@ function instantiateStatement(
   if (template.setsSearchPath !== undefined) {
     info.setsSearchPath = template.setsSearchPath.map((entry) => String(read(entry, literals)));
   }
+  if (template.settings !== undefined) info.settings = template.settings.slice();
   return info;
 }
 
