@@ -144,6 +144,9 @@ export class ResultMasking {
     const lineage = alignedLineage(statement, columns.length);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
     const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    // SHOW / DESCRIBE return the server's description of a table, not its rows (the table counts
+    // as read for the table allow list only): their text is scanned like a message.
+    if (statement !== undefined && describesOnly(statement)) return engine.rules.appliesTo(role) ? this.scanned(columns, engine) : undefined;
     if (!this.mayTouch(role, engine, origins, statement, viewSources)) {
       // A row-returning statement the analysis could not describe and that reads no protected
       // table (SHOW WARNINGS, SHOW of a setting, EXPLAIN): it can still carry a value the server
@@ -251,6 +254,11 @@ export class ResultMasking {
  * The analysis' output columns, when they line up one to one with the result's columns. An
  * unexpanded `*` does not: then no column gets lineage, and origins (or a refusal) decide.
  */
+/** A metadata statement (SHOW, DESCRIBE): kind session, so never EXECUTE or FETCH of table rows. */
+function describesOnly(statement: StatementInfo): boolean {
+  return statement.kind === 'session' && (statement.command === 'DESCRIBE' || statement.command.startsWith('SHOW '));
+}
+
 function alignedLineage(statement: StatementInfo | undefined, count: number): StatementInfo['columns'] {
   const cols = statement?.columns;
   if (!cols || cols.length !== count) return undefined;
