@@ -235,8 +235,8 @@ function setStatement(
 ): UtilityResult | undefined {
   const { sql, lex, from, to } = input;
   let i = from + 1;
-  const scope = word(i);
-  if (['global', 'session', 'local', 'persist', 'persist_only'].includes(scope ?? '')) i++;
+  const scope = ['global', 'session', 'local', 'persist', 'persist_only'].includes(word(i) ?? '') ? word(i) : undefined;
+  if (scope !== undefined) i++;
   // `SET [scope] name = DEFAULT` (the parser does not read DEFAULT here): back to the session's
   // starting value, which the gateway checks at login.
   const assign = lex.tokens[i + 1];

@@ -188,6 +188,7 @@ describe('MySQL analysis for the allow lists', async () => {
     ['SET NAMES utf8mb4', ['names']],
     ['SET CHARACTER SET utf8mb4', ['charset']],
     ['SET SESSION time_zone = DEFAULT', ['time_zone']],
+    ['SET time_zone = DEFAULT', ['time_zone']],
     ['SET GLOBAL time_zone = DEFAULT', ['global.time_zone']],
     ['SET ROLE ALL', ['role']],
     ["SET @v = 'global'", undefined],
