@@ -16,6 +16,11 @@ export interface OriginCatalog {
   viewSources(table: TableRef): ColumnRef[] | undefined;
   /** Whether a relation of that name exists (false: the snapshot may be stale). */
   knows(table: TableRef): boolean;
+  /**
+   * Whether a known relation has a column of that name; undefined when the relation is unknown.
+   * PostgreSQL reads `p.row_to_json` as `row_to_json(p)` when p has no such column.
+   */
+  hasColumn?(table: TableRef, column: string): boolean | undefined;
   /** The snapshot may miss recent DDL: read it again before the next decision that needs it. */
   markStale(): void;
   /** Re-reads the catalog when it is stale. */
@@ -141,7 +146,7 @@ export class ResultMasking {
     const role = session.identity.role;
     if (statement && this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
     const catalog = this.parts.catalog(session.upstream);
-    const lineage = alignedLineage(statement, columns.length);
+    const lineage = wholeRowWhereNoColumn(alignedLineage(statement, columns.length), catalog);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
     const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
     // SHOW / DESCRIBE return the server's description of a table, not its rows (the table counts
@@ -254,6 +259,21 @@ export class ResultMasking {
  * The analysis' output columns, when they line up one to one with the result's columns. An
  * unexpanded `*` does not: then no column gets lineage, and origins (or a refusal) decide.
  */
+/**
+ * A source column its table does not have is a function called in attribute notation
+ * (PostgreSQL: `p.row_to_json` is `row_to_json(p)`, the whole row): the source becomes the
+ * whole row, opaque, so masking treats it as what it is rather than as a harmless column.
+ */
+function wholeRowWhereNoColumn(columns: StatementInfo['columns'], catalog: OriginCatalog | undefined): StatementInfo['columns'] {
+  if (columns === undefined || catalog?.hasColumn === undefined) return columns;
+  const has = catalog.hasColumn.bind(catalog);
+  const missing = (s: ColumnLineage['sources'][number]) => s.column !== '*' && has(s.table, s.column) === false;
+  if (!columns.some((c) => c.sources.some(missing))) return columns;
+  return columns.map((c) =>
+    c.sources.some(missing) ? { ...c, opaque: true, sources: c.sources.map((s) => (missing(s) ? { table: s.table, column: '*' } : s)) } : c,
+  );
+}
+
 /** A metadata statement (SHOW, DESCRIBE): kind session, so never EXECUTE or FETCH of table rows. */
 function describesOnly(statement: StatementInfo): boolean {
   return statement.kind === 'session' && (statement.command === 'DESCRIBE' || statement.command.startsWith('SHOW '));

@@ -119,6 +119,22 @@ describe('function and catalog allow lists (PostgreSQL)', () => {
     },
   );
 
+  // PostgreSQL calls row_to_json(p) for `p.row_to_json` when p has no such column: a function
+  // call that parses as a column reference. The catalog says the column does not exist.
+  it.each([
+    'SELECT p.row_to_json FROM clinic.patients p LIMIT 1',
+    'SELECT p.to_jsonb FROM clinic.patients p WHERE id = 1',
+    'SELECT (p).to_json FROM clinic.patients p LIMIT 1',
+    'SELECT patients.row_to_json FROM clinic.patients LIMIT 2',
+    'SELECT x.j FROM (SELECT p.row_to_json AS j FROM clinic.patients p) x LIMIT 1',
+    'WITH t AS (SELECT p.to_json AS j FROM clinic.patients p) SELECT j::text FROM t LIMIT 1',
+  ])('agent: a function in attribute notation leaks nothing: %s', async (sql) => {
+    for (const query of [() => agent.query(sql), () => agent.query({ text: sql, binary: true } as pg.QueryConfig)]) {
+      const r = await attempt(query);
+      expect(leaks(r.text, needles), r.text).toEqual([]);
+    }
+  });
+
   it('agent: refused inside a transaction, which stays usable after ROLLBACK', async () => {
     await agent.query('BEGIN');
     const r = await attempt(() => agent.query('SELECT pg_advisory_xact_lock(hashtext(ssn)) FROM clinic.patients LIMIT 1'));
