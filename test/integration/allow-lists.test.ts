@@ -194,6 +194,13 @@ describe('function and catalog allow lists (PostgreSQL)', () => {
     expect(r.rows[0].n).toBe(5);
     const w = await agent.query('SELECT id, row_number() OVER (ORDER BY id) AS r, lag(id) OVER (ORDER BY id) AS p FROM clinic.patients ORDER BY id LIMIT 3');
     expect(w.rows.map((row: { r: string }) => Number(row.r))).toEqual([1, 2, 3]);
+    // What SQL syntax parses into function calls: SIMILAR TO, LIKE ... ESCAPE, OVERLAPS, AT TIME ZONE, TRIM, EXTRACT.
+    const syntax = await agent.query(
+      "SELECT diagnosis_code SIMILAR TO 'E%' AS a, diagnosis_code LIKE 'E!%' ESCAPE '!' AS b, (now(), now()) OVERLAPS (now(), now()) AS c, " +
+        "now() AT TIME ZONE 'UTC' IS NOT NULL AS d, trim(both ' ' from diagnosis_code) AS e, extract(year from now()) > 2000 AS f, " +
+        "position('.' in diagnosis_code) AS g FROM clinic.patients ORDER BY id LIMIT 1",
+    );
+    expect(syntax.rows[0].a).toBe(true);
     const s = await agent.query("SELECT current_setting('statement_timeout') AS t, version() AS v, current_database() AS d");
     expect(s.rows[0].d).toBe(PG.database);
   });
