@@ -4,8 +4,9 @@
 // outcome; they are returned in `observed` for the audit trail.
 import type { StatementAnalysis } from '../sql/analysis.js';
 import type { PolicyConfig, RolePolicy } from './config/types.js';
-import { sqlStates, type ObservedDenial, type PolicyDecision, type RuleHit } from './decision.js';
-import { checkStatement } from './statement-rules.js';
+import { sqlStates, type Denial, type ObservedDenial, type PolicyDecision, type RuleHit } from './decision.js';
+import { settingNotAllowed } from './policy-messages.js';
+import { checkStatement, firstSettingNotAllowed } from './statement-rules.js';
 
 export type { ObservedDenial, PolicyDecision } from './decision.js';
 
@@ -37,6 +38,20 @@ export function decideStatement(policy: PolicyConfig | undefined, role: string, 
     return { action: 'approve', rule, approval: matched, message, ...(maxRows === undefined ? {} : { maxRows }) };
   }
   return allowWithLimit(rolePolicy, observed);
+}
+
+/**
+ * Settings a client asks for before any statement (PostgreSQL startup parameters and the
+ * `options` parameter): refused like a SET of them, unless the rule is observed.
+ */
+export function decideStartupSettings(policy: PolicyConfig | undefined, role: string, settings: readonly string[]): Denial | undefined {
+  const rolePolicy = policy !== undefined && Object.hasOwn(policy.roles, role) ? policy.roles[role] : undefined;
+  if (rolePolicy === undefined) return undefined; // every statement is refused anyway
+  const setting = firstSettingNotAllowed(rolePolicy, settings);
+  if (setting === undefined) return undefined;
+  const hit = settingNotAllowed(rolePolicy, setting);
+  if (isObserved(rolePolicy, hit) || hit.action !== 'deny') return undefined;
+  return { action: 'deny', rule: hit.rule, sqlState: hit.sqlState, message: hit.message, ...hintOf(hit) };
 }
 
 function isObserved(policy: RolePolicy, hit: RuleHit): boolean {

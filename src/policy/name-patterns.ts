@@ -7,8 +7,12 @@
 //   and compares case-sensitively, as the database does for quoted names;
 // - a *deny*, *protected* or approval pattern matches it on the table part alone (it might be
 //   that schema's table), and ignores case (MySQL may fold table names).
-// Function patterns only ever block, so they take the broad reading too: `pg_sleep` matches
-// `pg_sleep` in any schema, and `pg_catalog.pg_read_*` also matches an unqualified `pg_read_file`.
+// Function *block* patterns take the broad reading too: `pg_sleep` matches `pg_sleep` in any
+// schema, and `pg_catalog.pg_read_*` also matches an unqualified `pg_read_file`. Function *allow*
+// patterns take the narrow one: `lower` allows the built-in (unqualified, or pg_catalog.lower),
+// never `clinic.lower`; `schema.name` allows that schema only.
+// information_schema names are case-insensitive on MySQL (INFORMATION_SCHEMA.TABLES), so an allow
+// pattern for that schema ignores case. Setting names are case-insensitive in both databases.
 import type { TableRef } from '../sql/analysis.js';
 import { compileGlob, globMatches } from './glob.js';
 
@@ -43,7 +47,33 @@ function checkGlobs(pattern: string, parts: string[]): PatternCheck {
 export function tableAllowedBy(pattern: string, table: TableRef): boolean {
   const [schema, name] = splitTablePattern(pattern);
   if (table.schema === undefined) return schema === '*' && globMatches(name, table.name);
-  return globMatches(schema, table.schema) && globMatches(name, table.name);
+  const foldCase = table.schema.toLowerCase() === 'information_schema' && schema.toLowerCase() === 'information_schema';
+  return globMatches(schema, table.schema, foldCase) && globMatches(name, table.name, foldCase);
+}
+
+/** Checks a setting pattern: a glob over the name (`statement_timeout`, `sqlveil.*`). */
+export function checkSettingPattern(pattern: string): PatternCheck {
+  return checkGlobs(pattern, [pattern]);
+}
+
+/** Allow-list reading of a setting name (case-insensitive, as both databases read them). */
+export function settingAllowedBy(pattern: string, setting: string): boolean {
+  return globMatches(pattern, setting, true);
+}
+
+/**
+ * Allow-list reading for a function as the analysis gives it. PostgreSQL resolves an unqualified
+ * name in pg_catalog first (the gateway keeps restricted roles off search_path), so a bare pattern
+ * covers the unqualified and the pg_catalog-qualified call; a qualified pattern only its schema.
+ */
+export function functionAllowedBy(pattern: string, fn: string): boolean {
+  const [patternSchema, patternName] = splitQualified(pattern);
+  const [fnSchema, fnName] = splitQualified(fn);
+  // Case-sensitive: PostgreSQL names arrive folded unless quoted, MySQL ones lower-cased.
+  if (!globMatches(patternName, fnName)) return false;
+  if (patternSchema === undefined) return fnSchema === undefined || fnSchema === 'pg_catalog';
+  if (fnSchema === undefined) return patternSchema === 'pg_catalog' || patternSchema === '*';
+  return globMatches(patternSchema, fnSchema);
 }
 
 /** Deny-list reading: the table may be one the pattern names. */

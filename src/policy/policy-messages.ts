@@ -60,6 +60,32 @@ export function functionBlocked(policy: RolePolicy, fn: string, pattern: string)
   };
 }
 
+export function functionNotAllowed(policy: RolePolicy, fn: string): DenyHit {
+  const rule = 'functions.allow';
+  const allowed = policy.functions?.describe ?? (policy.functions?.allow.join(', ') || 'none');
+  return {
+    action: 'deny',
+    rule,
+    observeAs: rule,
+    sqlState: sqlStates.insufficientPrivilege,
+    message: `sqlveil: function ${fn} is not allowed for role ${policy.role} (rule: ${ruleRef(policy, rule)})`,
+    hint: `the allowed functions are ${allowed}; rewrite the statement without ${fn}(), or ask an administrator to add it to ${ruleRef(policy, rule)}`,
+  };
+}
+
+export function settingNotAllowed(policy: RolePolicy, setting: string): DenyHit {
+  const rule = 'settings.allow';
+  const shown = setting === '*' ? 'a setting named by an expression' : `setting ${setting}`;
+  return {
+    action: 'deny',
+    rule,
+    observeAs: rule,
+    sqlState: sqlStates.insufficientPrivilege,
+    message: `sqlveil: changing ${shown} is not allowed for role ${policy.role} (rule: ${ruleRef(policy, rule)})`,
+    hint: `settings this role may change: ${policy.settings?.allow.join(', ') || 'none'}; ask an administrator to add it to ${ruleRef(policy, rule)}`,
+  };
+}
+
 export function tableDenied(policy: RolePolicy, table: TableRef, pattern: string): DenyHit {
   return {
     action: 'deny',

@@ -3,7 +3,7 @@
 import type { StatementInfo, TableRef } from '../sql/analysis.js';
 import type { ApprovalCondition, RolePolicy } from './config/types.js';
 import type { RuleHit } from './decision.js';
-import { functionMayMatch, tableAllowedBy, tableMayMatch } from './name-patterns.js';
+import { functionAllowedBy, functionMayMatch, settingAllowedBy, tableAllowedBy, tableMayMatch } from './name-patterns.js';
 import * as messages from './policy-messages.js';
 
 export function checkStatement(policy: RolePolicy, statement: StatementInfo): RuleHit[] {
@@ -14,6 +14,10 @@ export function checkStatement(policy: RolePolicy, statement: StatementInfo): Ru
   }
   const blockedFunction = firstBlockedFunction(policy, statement.functions);
   if (blockedFunction) hits.push(messages.functionBlocked(policy, blockedFunction.fn, blockedFunction.pattern));
+  const outsideFunction = firstFunctionNotAllowed(policy, statement.functions);
+  if (outsideFunction !== undefined) hits.push(messages.functionNotAllowed(policy, outsideFunction));
+  const outsideSetting = firstSettingNotAllowed(policy, statement.settings ?? []);
+  if (outsideSetting !== undefined) hits.push(messages.settingNotAllowed(policy, outsideSetting));
   const tableHit = checkTables(policy, [...statement.tablesRead, ...statement.tablesWritten]);
   if (tableHit) hits.push(tableHit);
   const unbounded = unboundedRead(policy, statement);
@@ -30,6 +34,20 @@ function firstBlockedFunction(policy: RolePolicy, functions: readonly string[]):
     if (pattern !== undefined) return { fn, pattern };
   }
   return undefined;
+}
+
+/** The first function outside the role's allow list (none when the role has no list). */
+function firstFunctionNotAllowed(policy: RolePolicy, functions: readonly string[]): string | undefined {
+  const allow = policy.functions?.allow;
+  if (allow === undefined) return undefined;
+  return functions.find((fn) => !allow.some((p) => functionAllowedBy(p, fn)));
+}
+
+/** The first setting outside the role's allow list; exported for the startup parameters check. */
+export function firstSettingNotAllowed(policy: RolePolicy, settings: readonly string[]): string | undefined {
+  const allow = policy.settings?.allow;
+  if (allow === undefined) return undefined;
+  return settings.find((setting) => !allow.some((p) => settingAllowedBy(p, setting)));
 }
 
 /** The first table the role may not use: a denied one, else one outside the allow list. */

@@ -9,6 +9,7 @@ const kindLabels: Record<StatementKind, string> = {
   explain: 'EXPLAIN',
   transaction: 'transaction control',
   session: 'SET/SHOW',
+  notify: 'LISTEN/NOTIFY',
   insert: 'INSERT',
   update: 'UPDATE',
   delete: 'DELETE',

@@ -51,6 +51,11 @@ export class PgCatalog implements OriginCatalog {
     return this.snapshot?.sourcesOfView(table.schema, table.name)?.map((s) => ({ schema: s.table.schema, table: s.table.name, column: s.column }));
   }
 
+  hasColumn(table: TableRef, column: string): boolean | undefined {
+    const rel = table.schema === undefined ? undefined : this.snapshot?.relationNamed(table.schema, table.name);
+    return rel === undefined ? undefined : [...rel.columns.values()].includes(column);
+  }
+
   knows(table: TableRef): boolean {
     return table.schema !== undefined && this.snapshot?.relationNamed(table.schema, table.name) !== undefined;
   }

@@ -60,6 +60,8 @@ export class PgClientConnection {
   private forwarded: Record<string, string> = {};
   /** The search_path the client set at startup, if any: where the analysis starts resolving names. */
   private initialSearchPath: string[] | undefined;
+  /** Settings the startup parameters carry (names), for the role's settings allow list. */
+  private startupSettings: string[] = [];
   private tls = false;
   private upstream: UpstreamConnection | undefined;
   private relay: PgRelay | undefined;
@@ -172,6 +174,7 @@ export class PgClientConnection {
     if (!settings.ok) return this.fatal({ severity: 'FATAL', code: '0A000', message: `sqlveil: ${settings.message}`, hint: settings.hint }, 'startup_setting_refused');
     this.forwarded = settings.forward;
     this.initialSearchPath = settings.searchPath;
+    this.startupSettings = settings.settings;
     const database = params.get('database') || params.get('user') || '';
     if (database !== this.ctx.upstream.database) {
       return this.fatal(
@@ -226,6 +229,11 @@ export class PgClientConnection {
       return this.fatal({ severity: 'FATAL', code: '28P01', message: `sqlveil: ${e.message}` }, e.reason);
     }
     if (this.isClosed()) return;
+    // The role's settings allow list covers what the client asked for at startup, like a SET.
+    const refused = this.ctx.pipelineParts().gate.startupSettings?.(identity.role, this.startupSettings);
+    if (refused !== undefined) {
+      return this.fatal({ severity: 'FATAL', code: refused.sqlState, message: `${refused.message} (a startup parameter)`, ...(refused.hint === undefined ? {} : { hint: refused.hint }) }, 'startup_setting_refused');
+    }
 
     let upstream: UpstreamConnection;
     try {

@@ -7,7 +7,7 @@
 import { parseSearchPath } from '../sql/pg-search-path.js';
 
 export type StartupParamsCheck =
-  | { ok: true; forward: Record<string, string>; searchPath?: string[] }
+  | { ok: true; forward: Record<string, string>; searchPath?: string[]; settings: string[] }
   | { ok: false; message: string; hint: string };
 
 /** Settings a client may choose, lower-case, with a check of the value where it matters. */
@@ -44,15 +44,18 @@ export function checkStartupParams(params: ReadonlyMap<string, string>, gatewayP
     }
   }
   let searchPath: string[] | undefined;
+  const names: string[] = [];
   for (const [name, value] of settings) {
     const key = name.toLowerCase().replace(/-/g, '_');
+    names.push(key);
     const check = ALLOWED[key];
     if (check === undefined) return refuse(`the startup setting ${name} is not allowed through sqlveil`);
     if (check !== true && !check(value)) return refuse(`the startup setting ${name}=${value.slice(0, 40)} is not allowed through sqlveil`);
     if (key === 'search_path') searchPath = parseSearchPath(value);
   }
   for (const [name, value] of params) if (!gatewayParams.has(name)) forward[name] = value;
-  return searchPath === undefined ? { ok: true, forward } : { ok: true, forward, searchPath };
+  // `names`: what the role's settings allow list then decides on (policy.roles.<role>.settings).
+  return searchPath === undefined ? { ok: true, forward, settings: names } : { ok: true, forward, searchPath, settings: names };
 }
 
 function refuse(message: string): StartupParamsCheck {

@@ -13,6 +13,8 @@ export interface StatementGate {
   decide(session: SessionInfo, statement: StatementRequest): StatementDecision | Promise<StatementDecision>;
   /** The server confirmed that an allowed statement ran (MySQL: its OK): session state it sets (USE) takes effect now. */
   confirmed?(session: SessionInfo, statement: StatementInfo): void;
+  /** Settings the client asked for at login (PostgreSQL startup parameters): a refusal, or undefined. */
+  startupSettings?(role: string, settings: readonly string[]): Denial | undefined;
 }
 
 /**

@@ -4,12 +4,12 @@
 // A statement the policy sends to approval goes to the approvals service (src/approvals).
 import type { StatementAnalysis, StatementAnalyzer, StatementInfo } from '../sql/analysis.js';
 import type { PolicyConfig } from '../policy/config/types.js';
-import { decideStatement, type PolicyDecision } from '../policy/decide.js';
+import { decideStartupSettings, decideStatement, type PolicyDecision } from '../policy/decide.js';
 import type { WireProtocol } from '../policy/config/types.js';
 import type { ApprovalService } from '../approvals/service.js';
 import { namedPrepare } from '../approvals/messages.js';
 import type { StatementGate } from './pipeline.js';
-import type { SessionInfo, StatementDecision, StatementRequest } from './types.js';
+import type { Denial, SessionInfo, StatementDecision, StatementRequest } from './types.js';
 
 export interface PolicyGateParts {
   analyzers: Partial<Record<WireProtocol, StatementAnalyzer>>;
@@ -90,6 +90,10 @@ export class PolicyGate implements StatementGate {
     if (decided.action === 'allow') this.track(state, analysis);
     if (analysis.ok) this.decisions.set(analysis.statements, { policy, role, decision: decided });
     return decided;
+  }
+
+  startupSettings(role: string, settings: readonly string[]): Denial | undefined {
+    return decideStartupSettings(this.parts.policy(), role, settings);
   }
 
   /** A statement the policy sends to approval: run once when approved, else refused or held (src/approvals). */

@@ -24,6 +24,11 @@ export interface OriginCatalog {
   viewSources(table: TableRef): ColumnRef[] | undefined;
   /** Whether a relation of that name exists (false: the snapshot may be stale). */
   knows(table: TableRef): boolean;
+  /**
+   * Whether a known relation has a column of that name; undefined when the relation is unknown.
+   * PostgreSQL reads `p.row_to_json` as `row_to_json(p)` when p has no such column.
+   */
+  hasColumn?(table: TableRef, column: string): boolean | undefined;
   /** The snapshot may miss recent DDL: read it again before the next decision that needs it. */
   markStale(): void;
   /** Re-reads the catalog when it is stale. */
@@ -205,9 +210,12 @@ export class ResultMasking {
     if (columns.length === 0) return undefined;
     if (this.passing.get(columns)?.get(statement)?.has(role)) return undefined;
     const catalog = this.parts.catalog(session.upstream);
-    const lineage = alignedLineage(statement, columns.length);
+    const lineage = wholeRowWhereNoColumn(alignedLineage(statement, columns.length), catalog);
     const origins = columns.map((c, i) => this.originOf(c, catalog, statement, lineage?.[i]));
     const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
+    // SHOW / DESCRIBE return the server's description of a table, not its rows (the table counts
+    // as read for the table allow list only): their text is scanned like a message.
+    if (statement !== undefined && describesOnly(statement)) return engine.rules.appliesTo(role) ? this.scanned(columns, engine) : undefined;
     // A user variable, a prepared or stored statement may hold what an earlier statement read:
     // what this one reads says nothing of it, so its untraced columns are of unknown provenance.
     const unknownReads = statement !== undefined && (statement.flags.includes('variable-read') || hidesReads(statement));
@@ -323,6 +331,26 @@ export class ResultMasking {
  * The analysis' output columns, when they line up one to one with the result's columns. An
  * unexpanded `*` does not: then no column gets lineage, and origins (or a refusal) decide.
  */
+/**
+ * A source column its table does not have is a function called in attribute notation
+ * (PostgreSQL: `p.row_to_json` is `row_to_json(p)`, the whole row): the source becomes the
+ * whole row, opaque, so masking treats it as what it is rather than as a harmless column.
+ */
+function wholeRowWhereNoColumn(columns: StatementInfo['columns'], catalog: OriginCatalog | undefined): StatementInfo['columns'] {
+  if (columns === undefined || catalog?.hasColumn === undefined) return columns;
+  const has = catalog.hasColumn.bind(catalog);
+  const missing = (s: ColumnLineage['sources'][number]) => s.column !== '*' && has(s.table, s.column) === false;
+  if (!columns.some((c) => c.sources.some(missing))) return columns;
+  return columns.map((c) =>
+    c.sources.some(missing) ? { ...c, opaque: true, sources: c.sources.map((s) => (missing(s) ? { table: s.table, column: '*' } : s)) } : c,
+  );
+}
+
+/** A metadata statement (SHOW, DESCRIBE): kind session, so never EXECUTE or FETCH of table rows. */
+function describesOnly(statement: StatementInfo): boolean {
+  return statement.kind === 'session' && (statement.command === 'DESCRIBE' || statement.command.startsWith('SHOW '));
+}
+
 function alignedLineage(statement: StatementInfo | undefined, count: number): StatementInfo['columns'] {
   const cols = statement?.columns;
   if (!cols || cols.length !== count) return undefined;

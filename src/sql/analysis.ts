@@ -19,7 +19,8 @@ export type StatementKind =
   | 'truncate'
   | 'dcl' // GRANT / REVOKE / CREATE ROLE / ALTER ROLE / ...
   | 'transaction' // BEGIN / COMMIT / ROLLBACK / SAVEPOINT / SET TRANSACTION
-  | 'session' // SET / RESET / SHOW / USE / DISCARD / LISTEN / NOTIFY / PREPARE / DEALLOCATE ...
+  | 'session' // SET / RESET / SHOW / USE / DISCARD / PREPARE / DEALLOCATE ...
+  | 'notify' // LISTEN / NOTIFY / UNLISTEN: messages between sessions, outside any result set
   | 'explain' // EXPLAIN without ANALYZE of a read
   | 'procedural' // DO blocks, CALL, CREATE FUNCTION bodies: code the gateway cannot check
   | 'admin' // VACUUM, ANALYZE, CHECKPOINT, LOCK, REINDEX, CLUSTER, KILL, ...
@@ -90,7 +91,10 @@ export interface StatementInfo {
   command: string;
   tablesRead: TableRef[];
   tablesWritten: TableRef[];
-  /** Functions called anywhere in the statement, lower-case, schema-qualified when written so. */
+  /**
+   * Functions called anywhere in the statement, schema-qualified when written so: MySQL's
+   * lower-case, PostgreSQL's as the server reads them (folded to lower case unless quoted).
+   */
   functions: string[];
   flags: RiskFlag[];
   /** LIMIT / FETCH FIRST of the outermost query; undefined when absent or not a constant. */
@@ -107,6 +111,12 @@ export interface StatementInfo {
   /** For session-changing statements: the new search_path / current database, when set. */
   setsSearchPath?: string[];
   setsDatabase?: string;
+  /**
+   * Server settings the statement changes (SET, SET LOCAL, RESET x, set_config(...), MySQL SET
+   * [@@]x / SET NAMES as `names` / SET CHARACTER SET as `charset`), lower-case; `*` for a setting
+   * whose name is not a constant. RESET ALL / DISCARD ALL go back to the login values: not listed.
+   */
+  settings?: string[];
   /** A server-side object the statement creates, reads or drops by name (PostgreSQL prepared statements and cursors). */
   sessionObject?: SessionObjectEffect;
 }

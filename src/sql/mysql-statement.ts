@@ -6,6 +6,7 @@ import { MysqlCollector, isNode, nameOf, nodes, tableOf, type AstNode } from './
 import type { RenderedStatement } from './mysql-fingerprint.js';
 import { Scope, expr, functionName, walkSelect, type QueryContext } from './mysql-query.js';
 import { GUARDED_VARIABLES, checkSetting } from './mysql-settings.js';
+import { showReads } from './mysql-show.js';
 import type { MysqlStatementTemplate } from './mysql-template.js';
 import { tableKey, type NamedTable } from './pg-catalog.js';
 import { WHOLE_ROW, type RelShape } from './pg-lineage.js';
@@ -35,6 +36,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
   let columns: ColumnTemplate[] | undefined;
   let limit: ValueRef<number> | undefined;
   let setsDatabase: string | undefined;
+  let settings: string[] | undefined;
   const keyword = typeof ast.keyword === 'string' ? ast.keyword.toLowerCase() : '';
 
   switch (type) {
@@ -121,6 +123,11 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
     case 'desc':
       kind = 'session';
       command = type === 'desc' ? 'DESCRIBE' : `SHOW ${keyword.toUpperCase()}`.trim();
+      if (type === 'show') {
+        const reads = showReads(keyword.split(/\s+/)[0] ?? '', typeof ast.suffix === 'string' ? ast.suffix.toLowerCase() : undefined, []);
+        kind = reads.kind;
+        for (const table of reads.tables) c.read(table);
+      }
       if (typeof ast.table === 'string') c.read({ name: nameOf(ast.table)! });
       else if (isNode(ast.table)) addTable(ast.table, c, 'read');
       for (const table of nodes(ast.from)) addTable(table, c, 'read');
@@ -137,7 +144,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
     case 'set':
       kind = 'session';
       command = 'SET';
-      checkSet(ast, q);
+      settings = checkSet(ast, q, rendered);
       break;
     case 'transaction': {
       kind = 'transaction';
@@ -187,6 +194,7 @@ export function buildParsed(parsed: ParsedStatement): { template: MysqlStatement
   if (columns !== undefined) template.columns = columns;
   template.filterColumns = [...c.filters.values()];
   if (setsDatabase !== undefined) template.setsDatabase = setsDatabase;
+  if (settings !== undefined && settings.length > 0) template.settings = settings;
   return { template, cacheable: c.cacheable };
 }
 
@@ -335,8 +343,15 @@ function limitOf(limit: unknown, rendered: RenderedStatement, c: MysqlCollector)
   return { literal, value: value.value };
 }
 
-function checkSet(ast: AstNode, q: QueryContext): void {
+/**
+ * Checks guarded variables and returns the system variables the SET changes, lower-case. The
+ * parser drops a GLOBAL / PERSIST scope word, so one anywhere outside a literal marks every name
+ * `global.` (a restricted role must not change other sessions' defaults).
+ */
+function checkSet(ast: AstNode, q: QueryContext, rendered: RenderedStatement): string[] {
   const scope = new Scope();
+  const settings: string[] = [];
+  const global = setsGlobalScope(rendered);
   for (const assign of nodes(ast.expr)) {
     const left = isNode(assign.left) ? assign.left : {};
     const value = expr(assign.right, scope, q);
@@ -347,11 +362,25 @@ function checkSet(ast: AstNode, q: QueryContext): void {
       continue;
     }
     const members = Array.isArray(left.members) ? left.members.map(String) : [];
-    const name = String(members.length > 0 && ['session', 'global', 'local', 'persist', 'persist_only'].includes(String(left.name).toLowerCase()) ? members[0] : left.name).toLowerCase();
+    const qualifier = String(left.name).toLowerCase();
+    const scoped = members.length > 0 && ['session', 'global', 'local', 'persist', 'persist_only'].includes(qualifier);
+    const name = String(scoped ? members[0] : left.name).toLowerCase();
+    const isGlobal = global || (scoped && qualifier !== 'session' && qualifier !== 'local');
+    settings.push(isGlobal ? `global.${name}` : name);
     if (!GUARDED_VARIABLES.has(name)) continue;
     q.c.cacheable = false; // the value is a literal, which the shape does not show
     checkSetting(name, settingValue(assign.right));
   }
+  return settings;
+}
+
+function setsGlobalScope(rendered: RenderedStatement): boolean {
+  let text = rendered.text;
+  // Blank out literals, last first so earlier offsets stay valid.
+  for (const at of [...rendered.literalAt.values()].sort((a, b) => b.start - a.start)) {
+    text = `${text.slice(0, at.start)}${' '.repeat(at.end - at.start)}${text.slice(at.end)}`;
+  }
+  return /(^|[^\w@$.`])(global|persist|persist_only)([^\w$`]|$)/i.test(text);
 }
 
 /** A SET value: its text when a constant word or string, null for DEFAULT, else undefined. */

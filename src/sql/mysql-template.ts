@@ -19,6 +19,8 @@ export interface MysqlStatementTemplate {
   columns?: ColumnTemplate[];
   filterColumns?: FilterTemplate[];
   setsDatabase?: string;
+  /** Settings changed (see StatementInfo.settings). */
+  settings?: string[];
 }
 
 export interface MysqlAnalysisTemplate {
@@ -96,6 +98,7 @@ function instantiateStatement(
     info.filterColumns = template.filterColumns.map((use) => ({ table: resolve(use.table, database), column: use.column, clause: use.clause }));
   }
   if (template.setsDatabase !== undefined) info.setsDatabase = template.setsDatabase;
+  if (template.settings !== undefined) info.settings = template.settings.slice();
   return info;
 }
 

@@ -9,6 +9,7 @@ import type { StatementKind } from './analysis.js';
 import { mysqlLiteralValue, renderStatement, type RenderedStatement } from './mysql-fingerprint.js';
 import type { MysqlLexResult } from './mysql-lexer.js';
 import { MysqlRefusedStatement, checkSetting } from './mysql-settings.js';
+import { showReads } from './mysql-show.js';
 import type { MysqlStatementTemplate } from './mysql-template.js';
 import type { NamedTable } from './pg-catalog.js';
 
@@ -193,10 +194,12 @@ function showStatement(
     if (word(i) === 'where' || word(i) === 'select' || (token.type === 'symbol' && '()'.includes(sql[token.start]!))) return undefined;
   }
   let i = from + 1;
-  while (SHOW_MODIFIERS.has(word(i) ?? '') && word(i + 1) !== undefined) i++;
+  const modifiers: string[] = [];
+  while (SHOW_MODIFIERS.has(word(i) ?? '') && word(i + 1) !== undefined) modifiers.push(word(i++)!);
   const what = word(i);
   if (what === undefined) return undefined;
-  const tables: NamedTable[] = [];
+  const reads = showReads(what, word(i + 1), modifiers);
+  const tables: NamedTable[] = [...reads.tables];
   let at = -1;
   if (what === 'create' && ['table', 'view'].includes(word(i + 1) ?? '')) at = i + 2;
   else {
@@ -212,7 +215,7 @@ function showStatement(
     tables.push(db !== undefined && db !== false && db[0].schema === undefined ? { schema: db[0].name, name: named.name } : named);
   }
   const columns = [{ name: '*', sources: [], opaque: false }];
-  return { template: template('session', `SHOW ${what.toUpperCase()}`, { tablesRead: tables, columns }), cacheable: true };
+  return { template: template(reads.kind, `SHOW ${what.toUpperCase()}`, { tablesRead: tables, columns }), cacheable: true };
 }
 
 /** Adds the tables, functions and flags of the statements a string holds. */
@@ -232,18 +235,21 @@ function setStatement(
 ): UtilityResult | undefined {
   const { sql, lex, from, to } = input;
   let i = from + 1;
-  if (['global', 'session', 'local', 'persist', 'persist_only'].includes(word(i) ?? '')) i++;
+  const scope = ['global', 'session', 'local', 'persist', 'persist_only'].includes(word(i) ?? '') ? word(i) : undefined;
+  if (scope !== undefined) i++;
   // `SET [scope] name = DEFAULT` (the parser does not read DEFAULT here): back to the session's
   // starting value, which the gateway checks at login.
   const assign = lex.tokens[i + 1];
   if (i + 3 === to && (lex.tokens[i]!.type === 'word' || lex.tokens[i]!.type === 'variable') && assign !== undefined && ['=', ':='].includes(sql.slice(assign.start, assign.end)) && word(i + 2) === 'default') {
-    return { template: template('session', 'SET'), cacheable: true };
+    const setting = defaultedSetting(sql.slice(lex.tokens[i]!.start, lex.tokens[i]!.end), scope);
+    return { template: template('session', 'SET', setting === undefined ? {} : { settings: [setting] }), cacheable: true };
   }
   if (word(i) === 'transaction') return { template: template('transaction', 'SET TRANSACTION'), cacheable: true };
   const charset = word(i) === 'names' ? i + 1 : word(i) === 'charset' ? i + 1 : word(i) === 'character' && word(i + 1) === 'set' ? i + 2 : undefined;
   if (charset === undefined || i !== from + 1) {
     if (word(i) === 'password' || word(i) === 'role' || (word(i) === 'default' && word(i + 1) === 'role')) {
-      return { template: template(word(i) === 'password' ? 'dcl' : 'session', `SET ${word(i)!.toUpperCase()}`), cacheable: true };
+      const settings = word(i) === 'role' ? ['role'] : word(i) === 'default' ? ['default_role'] : [];
+      return { template: template(word(i) === 'password' ? 'dcl' : 'session', `SET ${word(i)!.toUpperCase()}`, { settings }), cacheable: true };
     }
     return undefined;
   }
@@ -257,7 +263,19 @@ function setStatement(
   const rest = to - (charset + 1);
   if (!(rest === 0 || (rest === 2 && word(charset + 1) === 'collate'))) throw new MysqlRefusedStatement('sqlveil: SET NAMES / CHARACTER SET must be a statement of its own');
   checkSetting('names', value);
-  return { template: template('session', word(from + 1) === 'names' ? 'SET NAMES' : 'SET CHARACTER SET'), cacheable: false };
+  const names = word(from + 1) === 'names';
+  return { template: template('session', names ? 'SET NAMES' : 'SET CHARACTER SET', { settings: [names ? 'names' : 'charset'] }), cacheable: false };
+}
+
+/** The variable of `SET [scope] name = DEFAULT`, as StatementInfo.settings names it; undefined for a user variable. */
+function defaultedSetting(text: string, scope: string | undefined): string | undefined {
+  if (text.startsWith('@') && !text.startsWith('@@')) return undefined;
+  const bare = text.replace(/^@@/, '').toLowerCase();
+  const dot = bare.indexOf('.');
+  const qualifier = dot < 0 ? scope : bare.slice(0, dot);
+  const name = dot < 0 ? bare : bare.slice(dot + 1);
+  const global = qualifier !== undefined && qualifier !== 'session' && qualifier !== 'local';
+  return global ? `global.${name.replace(/`/g, '')}` : name.replace(/`/g, '');
 }
 
 /** `VALUES ROW(...), ROW(...)` (MySQL 8): read as `SELECT ... UNION ALL SELECT ...`. */

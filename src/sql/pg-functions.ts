@@ -10,12 +10,13 @@ import { strings } from './pg-ast.js';
 export interface FunctionName {
   schema?: string;
   name: string;
-  /** As reported in StatementInfo.functions: lower-case, `schema.name` when written so. */
+  /** As reported in StatementInfo.functions: as the server reads it, `schema.name` when written so. */
   display: string;
 }
 
 export function functionName(call: FuncCall): FunctionName {
-  const parts = strings(call.funcname).map((part) => part.toLowerCase());
+  // The parser already folded unquoted names; a quoted "Count" is another function than count.
+  const parts = strings(call.funcname);
   const name = parts[parts.length - 1] ?? '';
   // EXTRACT(...), TRIM(...), SUBSTRING(... FROM ...): the parser spells these pg_catalog.x.
   const schema = call.funcformat === 'COERCE_SQL_SYNTAX' ? undefined : parts[parts.length - 2];

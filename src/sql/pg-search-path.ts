@@ -8,7 +8,8 @@ import type { ValueRef } from './pg-template.js';
 
 export function searchPathOfSet(set: VariableSetStmt, c: Collector): ValueRef<string>[] | undefined {
   if (set.kind === 'VAR_RESET_ALL') return [];
-  if (set.name !== 'search_path') return undefined;
+  // Setting names are case-insensitive: `SET "Search_Path" = x` changes search_path too.
+  if (set.name?.toLowerCase() !== 'search_path') return undefined;
   if (set.kind !== 'VAR_SET_VALUE') return [];
   const entries: ValueRef<string>[] = [];
   for (const arg of set.args ?? []) {

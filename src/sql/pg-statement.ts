@@ -14,7 +14,7 @@ import type { LiteralLocator } from './pg-literal-locator.js';
 import { selectQuery, walkQuery } from './pg-query.js';
 import { searchPathOfSet } from './pg-search-path.js';
 import type { StatementTemplate, ValueRef } from './pg-template.js';
-import { scanFunctions, walkUtility } from './pg-utility.js';
+import { scanFunctions, settingOfSet, walkUtility } from './pg-utility.js';
 
 export interface BuiltStatement {
   template: StatementTemplate;
@@ -46,6 +46,7 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   let limit: ValueRef<number> | undefined;
   let setsSearchPath: ValueRef<string>[] | undefined;
   let sessionObject: SessionObjectEffect | undefined;
+  const settings: string[] = [];
 
   if ('SelectStmt' in node) {
     const shape = selectQuery(node.SelectStmt, {}, c);
@@ -64,6 +65,8 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
     limit = query !== undefined && 'SelectStmt' in query ? limitOf(query.SelectStmt, c) : undefined;
   } else if ('VariableSetStmt' in node) {
     setsSearchPath = searchPathOfSet(node.VariableSetStmt, c);
+    const setting = settingOfSet(node.VariableSetStmt);
+    if (setting !== undefined) settings.push(setting);
   } else if ('DiscardStmt' in node) {
     if (node.DiscardStmt.target === 'DISCARD_ALL') {
       setsSearchPath = [];
@@ -107,6 +110,8 @@ export function buildStatement(node: Node, locator: LiteralLocator): BuiltStatem
   template.filterColumns = [...c.filters.values()];
   if (setsSearchPath !== undefined) template.setsSearchPath = setsSearchPath;
   if (sessionObject !== undefined) template.sessionObject = sessionObject;
+  for (const setting of scan.settings) if (!settings.includes(setting)) settings.push(setting);
+  if (settings.length > 0) template.settings = settings;
   return { template, cacheable: c.cacheable };
 }
 

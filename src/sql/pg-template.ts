@@ -43,6 +43,8 @@ export interface StatementTemplate {
   /** New search_path entries; `[]` when the path is reset to a default the gateway cannot see. */
   setsSearchPath?: ValueRef<string>[];
   sessionObject?: SessionObjectEffect;
+  /** Settings changed (see StatementInfo.settings): names are structure, never literals. */
+  settings?: string[];
 }
 
 export interface AnalysisTemplate {
@@ -136,6 +138,7 @@ function instantiateStatement(
     info.setsSearchPath = template.setsSearchPath.map((entry) => String(read(entry, literals)));
   }
   if (template.sessionObject !== undefined) info.sessionObject = template.sessionObject;
+  if (template.settings !== undefined) info.settings = template.settings.slice();
   return info;
 }
 

@@ -2,7 +2,7 @@
 // written; queries inside them (a view's definition, a rule's actions, CREATE TABLE AS) are
 // walked as queries. And one scan over every statement for the functions it calls.
 
-import type { FuncCall, Node, RangeVar } from 'libpg-query';
+import type { FuncCall, Node, RangeVar, VariableSetStmt } from 'libpg-query';
 import { namedTable, namedTableFromList, strings, tagOf, type NodeBody } from './pg-ast.js';
 import type { Collector } from './pg-collector.js';
 import { functionFacts, functionName } from './pg-functions.js';
@@ -60,6 +60,8 @@ function namedObjects(tag: string, body: NodeBody, c: Collector): void {
 
 export interface FunctionScan {
   functions: string[];
+  /** Settings set_config(...) calls change (`*` when the name is not a constant). */
+  settings: string[];
   /** Set by set_config('search_path', ...), when called. */
   setsSearchPath?: ValueRef<string>[];
 }
@@ -67,13 +69,15 @@ export interface FunctionScan {
 /** Every function called anywhere in a statement, with the flags their names carry. */
 export function scanFunctions(node: Node, c: Collector): FunctionScan {
   const functions = new Set<string>();
-  const scan: FunctionScan = { functions: [] };
+  const settings = new Set<string>();
+  const scan: FunctionScan = { functions: [], settings: [] };
   const visitCall = (call: FuncCall): void => {
     const fn = functionName(call);
     functions.add(fn.display);
     for (const flag of functionFacts(fn).flags) c.flags.add(flag);
     if (fn.name === 'set_config' && (fn.schema === undefined || fn.schema === 'pg_catalog')) {
       scan.setsSearchPath = searchPathOfSetConfig(call, c) ?? scan.setsSearchPath;
+      settings.add(setConfigName(call));
     }
   };
   // One pass over the whole tree; a wrapped node's key is its type (`{ FuncCall: {...} }`).
@@ -98,5 +102,23 @@ export function scanFunctions(node: Node, c: Collector): FunctionScan {
   };
   visit(node);
   scan.functions = [...functions];
+  scan.settings = [...settings];
   return scan;
+}
+
+/** The setting a set_config call names, lower-case; `*` when it is not a constant. */
+function setConfigName(call: FuncCall): string {
+  let arg = call.args?.[0];
+  while (arg !== undefined && 'TypeCast' in arg) arg = arg.TypeCast.arg;
+  const name = arg !== undefined && 'A_Const' in arg ? arg.A_Const.sval?.sval : undefined;
+  return name === undefined ? '*' : name.trim().toLowerCase();
+}
+
+/**
+ * The setting a SET / RESET changes, lower-case. RESET ALL returns to the login values (which
+ * the gateway checked) and SET TRANSACTION / SESSION CHARACTERISTICS to transaction modes: none.
+ */
+export function settingOfSet(set: VariableSetStmt): string | undefined {
+  if (set.kind === 'VAR_RESET_ALL' || set.kind === 'VAR_SET_MULTI') return undefined;
+  return set.name?.toLowerCase();
 }

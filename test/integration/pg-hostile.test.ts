@@ -142,16 +142,17 @@ describe('startup settings that would change what the gateway decides on', () =>
   });
 
   it('starts the analysis from a search_path set at startup', async () => {
-    const agent = await gw.token('agent-1', ['agents']);
-    const r = await run('psql', ['-X', '-U', 'agent-1', '-tAc', 'select count(*) from clinics'], {
-      env: { ...gw.libpqEnv(agent), PGOPTIONS: '-c search_path=clinic' },
+    const dba = await gw.token('dba-1', ['dba']);
+    const r = await run('psql', ['-X', '-U', 'dba-1', '-tAc', 'select count(*) from clinics'], {
+      env: { ...gw.libpqEnv(dba), PGOPTIONS: '-c search_path=clinic' },
     });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('2');
-    // Unqualified pg_authid still resolves to the catalog, which stays denied.
+    // A restricted role may not choose its search_path (policy.roles.agent.settings.allow).
+    const agent = await gw.token('agent-1', ['agents']);
     const denied = await run('psql', ['-X', '-U', 'agent-1', '-tAc', 'select rolpassword from pg_authid'], {
       env: { ...gw.libpqEnv(agent), PGOPTIONS: '-c search_path=clinic' },
     });
-    expect(denied.stderr).toMatch(/pg_authid/);
+    expect(denied.stderr).toMatch(/FATAL: .*setting search_path is not allowed for role agent/);
   });
 });

@@ -2,7 +2,7 @@
 // glob syntax, that `unbounded: approve` has an approval to ask for, and that `observe` names
 // rules the role has.
 import type { StatementKind } from '../../sql/analysis.js';
-import { checkFunctionPattern, checkTablePattern } from '../name-patterns.js';
+import { checkFunctionPattern, checkSettingPattern, checkTablePattern } from '../name-patterns.js';
 import { riskFlags, statementKinds } from '../statement-vocabulary.js';
 import { buildApprovals } from './build-approvals.js';
 import type { BuildContext } from './build-context.js';
@@ -30,8 +30,14 @@ export function buildRolePolicy(role: string, raw: RawRolePolicy, fileMode: Poli
   };
   if (raw.tables?.allow !== undefined && usable('tables', 'allow')) policy.tables.allow = raw.tables.allow;
   if (raw.maxRows !== undefined) policy.maxRows = raw.maxRows;
+  if (raw.functions?.allow !== undefined && usable('functions', 'allow')) {
+    policy.functions = { allow: raw.functions.allow, ...(raw.functions.describe === undefined ? {} : { describe: raw.functions.describe }) };
+  }
+  if (raw.settings?.allow !== undefined && usable('settings', 'allow')) policy.settings = { allow: raw.settings.allow };
 
   checkPatterns(policy.block.functions, [...at, 'block', 'functions'], checkFunctionPattern, ctx);
+  checkPatterns(policy.functions?.allow ?? [], [...at, 'functions', 'allow'], checkFunctionPattern, ctx);
+  checkPatterns(policy.settings?.allow ?? [], [...at, 'settings', 'allow'], checkSettingPattern, ctx);
   checkPatterns(policy.tables.allow ?? [], [...at, 'tables', 'allow'], checkTablePattern, ctx);
   checkPatterns(policy.tables.deny, [...at, 'tables', 'deny'], checkTablePattern, ctx);
   checkPatterns(policy.protected, [...at, 'protected'], checkTablePattern, ctx);
@@ -71,7 +77,7 @@ function checkUnbounded(raw: RawRolePolicy, policy: RolePolicy, at: PathSegment[
 }
 
 /** Words `observe` gives a meaning of its own; an approval by that name would be ambiguous. */
-const ruleWords = new Set<string>(['allow', 'functions', 'tables', 'unbounded', 'maxRows', ...riskFlags]);
+const ruleWords = new Set<string>(['allow', 'functions', 'settings', 'tables', 'unbounded', 'maxRows', ...riskFlags]);
 
 function checkApprovalNames(approvals: readonly ApprovalRule[], at: PathSegment[], ctx: BuildContext): void {
   approvals.forEach((approval, i) => {
@@ -83,21 +89,32 @@ function checkApprovalNames(approvals: readonly ApprovalRule[], at: PathSegment[
 
 /** The rule ids `observe` entries stand for; every entry must name a rule this role has. */
 function observedRuleIds(entries: readonly string[], policy: RolePolicy, at: PathSegment[], ctx: BuildContext): string[] {
-  const available = new Map<string, string>([['allow', 'allow']]);
+  const available = new Map<string, string[]>([['allow', ['allow']]]);
+  const add = (entry: string, id: string): void => {
+    available.set(entry, [...(available.get(entry) ?? []), id]);
+  };
   for (const flag of policy.block.flags) {
-    available.set(flag, `block.flags.${flag}`);
-    available.set(`block.flags.${flag}`, `block.flags.${flag}`);
+    add(flag, `block.flags.${flag}`);
+    add(`block.flags.${flag}`, `block.flags.${flag}`);
   }
   if (policy.block.functions.length > 0) {
-    available.set('functions', 'block.functions');
-    available.set('block.functions', 'block.functions');
+    add('functions', 'block.functions');
+    add('block.functions', 'block.functions');
   }
-  if (policy.tables.allow !== undefined || policy.tables.deny.length > 0) available.set('tables', 'tables');
-  if (policy.protected.length > 0) available.set('unbounded', 'unbounded');
-  if (policy.maxRows !== undefined) available.set('maxRows', 'maxRows');
+  if (policy.functions !== undefined) {
+    add('functions', 'functions.allow');
+    add('functions.allow', 'functions.allow');
+  }
+  if (policy.settings !== undefined) {
+    add('settings', 'settings.allow');
+    add('settings.allow', 'settings.allow');
+  }
+  if (policy.tables.allow !== undefined || policy.tables.deny.length > 0) add('tables', 'tables');
+  if (policy.protected.length > 0) add('unbounded', 'unbounded');
+  if (policy.maxRows !== undefined) add('maxRows', 'maxRows');
   for (const approval of policy.approvals) {
-    available.set(approval.name, `approvals.${approval.name}`);
-    available.set(`approvals.${approval.name}`, `approvals.${approval.name}`);
+    add(approval.name, `approvals.${approval.name}`);
+    add(`approvals.${approval.name}`, `approvals.${approval.name}`);
   }
   if (entries.length > 0 && policy.mode === 'observe') {
     ctx.log.warn([...at, 'observe'], `role ${policy.role} is in observe mode already: every rule is observed`);
@@ -105,10 +122,10 @@ function observedRuleIds(entries: readonly string[], policy: RolePolicy, at: Pat
 
   const ids = new Set<string>();
   entries.forEach((entry, i) => {
-    const id = available.get(entry);
-    if (id !== undefined) ids.add(id);
+    const found = available.get(entry);
+    if (found !== undefined) for (const id of found) ids.add(id);
     else {
-      const names = [...new Set(available.values())].map((rule) => rule.replace(/^(block\.flags|approvals|block)\./, ''));
+      const names = [...new Set([...available.values()].flat().map((rule) => rule.replace(/^(block\.flags|approvals|block)\.|\.allow$/g, '')))];
       ctx.log.error([...at, 'observe', i], `"${entry}" names no rule of role ${policy.role} (its rules: ${names.join(', ')})`);
     }
   });

@@ -79,6 +79,33 @@ const rolePolicy = {
         },
       },
     },
+    functions: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['allow'],
+      description: 'Allow list of functions: any other function a statement calls is refused (block.functions still wins).',
+      properties: {
+        allow: {
+          type: 'array',
+          items: nonEmpty,
+          description: 'Function globs: `name` matches the built-in (unqualified or pg_catalog), `schema.name` that schema only.',
+        },
+        describe: { ...nonEmpty, description: 'What the list allows, in words, for refusal messages.' },
+      },
+    },
+    settings: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['allow'],
+      description: 'Allow list of server settings the role may change (SET, RESET, set_config, startup parameters).',
+      properties: {
+        allow: {
+          type: 'array',
+          items: nonEmpty,
+          description: 'Setting name globs, case-insensitive, e.g. `statement_timeout`, `application_name`.',
+        },
+      },
+    },
     tables: {
       type: 'object',
       additionalProperties: false,
@@ -99,7 +126,7 @@ const rolePolicy = {
       type: 'array',
       uniqueItems: true,
       items: nonEmpty,
-      description: 'Rules applied in observe mode only: allow, a block flag, functions, tables, unbounded, maxRows, an approval name.',
+      description: 'Rules applied in observe mode only: allow, a block flag, functions, settings, tables, unbounded, maxRows, an approval name.',
     },
   },
 } as const;

@@ -91,6 +91,8 @@ export interface RawRolePolicy {
   allow: string | StatementKind[];
   block?: { flags?: RiskFlag[]; functions?: string[] };
   tables?: { allow?: string[]; deny?: string[] };
+  functions?: { allow?: string[]; describe?: string };
+  settings?: { allow?: string[] };
   maxRows?: number;
   unbounded?: 'refuse' | 'approve' | 'allow';
   protected?: string[];

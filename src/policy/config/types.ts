@@ -145,6 +145,13 @@ export interface RolePolicy {
   block: { flags: RiskFlag[]; functions: string[] };
   /** `schema.table` globs; `allow` absent means any table not denied. */
   tables: { allow?: string[]; deny: string[] };
+  /**
+   * Only these functions may be called (globs, `name` or `schema.name`); absent: any function
+   * not blocked. `describe` words the list for refusal messages ("aggregates, string, ...").
+   */
+  functions?: { allow: string[]; describe?: string };
+  /** Only these settings may be changed (SET, RESET, startup parameters); absent: any. */
+  settings?: { allow: string[] };
   /** Export limit: rows one statement may return to this role. */
   maxRows?: number;
   /** A read of a protected table with no LIMIT, or a LIMIT above maxRows. */
@@ -154,7 +161,8 @@ export interface RolePolicy {
   approvals: ApprovalRule[];
   /**
    * Rules applied in observe mode only, as rule ids: `allow`, `block.flags.<flag>`,
-   * `block.functions`, `tables`, `unbounded`, `maxRows`, `approvals.<name>`.
+   * `block.functions`, `functions.allow`, `settings.allow`, `tables`, `unbounded`, `maxRows`,
+   * `approvals.<name>`.
    */
   observe: string[];
 }

@@ -78,7 +78,7 @@ describe('policy is optional, but loudly', () => {
 describe('policy errors', () => {
   it('names unknown kinds, flags and keys with the allowed values', () => {
     expectErrors(bothRoles('      allow: [select, selct]\n      block: { flags: [copy-programme] }\n      maxRow: 5'), [
-      ['selct', 'policy.roles.agent.allow[1]', /^must be one of: select, explain, transaction, session, insert/],
+      ['selct', 'policy.roles.agent.allow[1]', /^must be one of: select, explain, transaction, session, notify, insert/],
       ['copy-programme', 'policy.roles.agent.block.flags[0]', /^must be one of: update-without-where, /],
       ['maxRow:', 'policy.roles.agent.maxRow', /unknown key "maxRow" \(did you mean "maxRows"\?\)/],
     ]);

@@ -7,7 +7,16 @@ const check = (params: Record<string, string>) => checkStartupParams(new Map(Obj
 describe('checkStartupParams', () => {
   it('forwards what clients normally send, not the gateway parameters', () => {
     const r = check({ user: 'a', database: 'test', application_name: 'psql', client_encoding: 'UTF8', DateStyle: 'ISO', TimeZone: 'UTC', extra_float_digits: '3', traceparent: '00-x' });
-    expect(r).toEqual({ ok: true, forward: { application_name: 'psql', client_encoding: 'UTF8', DateStyle: 'ISO', TimeZone: 'UTC', extra_float_digits: '3' } });
+    expect(r).toEqual({
+      ok: true,
+      forward: { application_name: 'psql', client_encoding: 'UTF8', DateStyle: 'ISO', TimeZone: 'UTC', extra_float_digits: '3' },
+      // The setting names, for the role's settings allow list once the token is verified.
+      settings: ['application_name', 'client_encoding', 'datestyle', 'timezone', 'extra_float_digits'],
+    });
+  });
+
+  it('names the settings inside options too', () => {
+    expect(check({ options: '-c search_path=clinic --statement-timeout=5s' })).toMatchObject({ ok: true, settings: ['search_path', 'statement_timeout'] });
   });
 
   it('takes the starting search_path from a parameter or from options', () => {
