@@ -128,11 +128,10 @@ export interface LoginSubject {
 /** The answer for one session login: refused, allowed with a warning, or fine. */
 export function judgeLogin(who: LoginSubject, check: UpstreamLoginCheck | undefined, privileged: readonly string[]): LoginVerdict {
   if (!check || check.superuser === 'allow' || privileged.length === 0) return { action: 'ok' };
-  return {
-    action: check.superuser,
-    message: `role "${who.role}" may not log in to upstream "${who.upstream}" as "${who.user}": that login is superuser-like (${privileged.join(', ')}), so the database would not stop what the gateway misses`,
-    hint: operatorHint(who),
-  };
+  const what = `that login is superuser-like (${privileged.join(', ')}), so the database would not stop what the gateway misses`;
+  return check.superuser === 'refuse'
+    ? { action: 'refuse', message: `role "${who.role}" may not log in to upstream "${who.upstream}" as "${who.user}": ${what}`, hint: operatorHint(who) }
+    : { action: 'warn', message: `role "${who.role}" logs in to upstream "${who.upstream}" as "${who.user}": ${what}`, hint: operatorHint(who, true) };
 }
 
 /** The privileges could not be read: a refusing check refuses (fail closed), a warning one warns. */
@@ -145,6 +144,7 @@ export function unverifiedLogin(who: LoginSubject, check: UpstreamLoginCheck | u
   };
 }
 
-function operatorHint(who: LoginSubject): string {
-  return `the gateway operator must give role ${who.role} a least-privileged login for upstream ${who.upstream} (roles[].credentials.${who.upstream}: SELECT on what it may read, no superuser or server-wide privileges), or set roles[].upstreamLogin.superuser: warn`;
+function operatorHint(who: LoginSubject, warned = false): string {
+  const login = `give role ${who.role} a least-privileged login for upstream ${who.upstream} (roles[].credentials.${who.upstream}: SELECT on what it may read, no superuser or server-wide privileges)`;
+  return warned ? `${login}, then set roles[].upstreamLogin.superuser: refuse` : `the gateway operator must ${login}, or set roles[].upstreamLogin.superuser: warn`;
 }
