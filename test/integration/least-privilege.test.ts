@@ -252,6 +252,7 @@ const MY_ATTACKS = [
   'SELECT trx_query FROM information_schema.INNODB_TRX',
   'SELECT PROCESSLIST_INFO FROM performance_schema.threads',
   'SELECT * FROM sys.processlist',
+  'SHOW ENGINE INNODB STATUS',
   "INSERT INTO clinic.clinics VALUES (99, 'x', 'y')",
   'CREATE TABLE clinic.stolen AS SELECT * FROM clinic.patients',
 ];
