@@ -114,7 +114,7 @@ export async function checkUpstreamLogin(ctx: ListenerContext, role: string, log
 export function logLoginVerdict(ctx: ListenerContext, role: string, user: string, verdict: LoginVerdict, at: 'start' | 'login'): LoginVerdict {
   if (verdict.action === 'ok') return verdict;
   const fields = { role, upstream: ctx.upstream.name, upstreamUser: user, check: verdict.action, at };
-  if (verdict.action === 'refuse') ctx.log.error(fields, `upstream login refused: ${verdict.message}; ${verdict.hint}`);
+  if (verdict.action === 'refuse') ctx.log.error(fields, `${at === 'start' ? `every session of role ${role} will be refused` : 'upstream login refused'}: ${verdict.message}; ${verdict.hint}`);
   // Said loudly at start; per session it would flood the log of a deployment that chose `warn`.
   else if (at === 'start') ctx.log.warn(fields, `WARNING: ${verdict.message}; ${verdict.hint}`);
   else ctx.log.debug(fields, verdict.message);
