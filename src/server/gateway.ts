@@ -25,6 +25,7 @@ import type { ListenerContext } from './listener-context.js';
 import { PgClientConnection } from './pg-connection.js';
 import { MysqlClientConnection } from './mysql-connection.js';
 import { MysqlSessionRegistry } from './mysql-sessions.js';
+import { probeRoleLogins } from './upstream-login.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -131,6 +132,8 @@ export class Gateway {
 
   private listen(l: ListenerConfig): Promise<void> {
     const ctx = this.contextFor(l);
+    // Says at start-up which restricted roles log in upstream as superuser-like logins.
+    void probeRoleLogins(ctx).catch((err: Error) => ctx.log.warn({ err: err.message }, 'upstream login check at start failed'));
     const server = net.createServer((socket) => {
       const conn = l.protocol === 'mysql' ? new MysqlClientConnection(socket, ctx, this.mysqlSessions) : new PgClientConnection(socket, ctx);
       this.connections.add(conn);

@@ -22,7 +22,8 @@ import type { SessionInfo } from '../session/types.js';
 import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
-import { upstreamLoginFor } from './upstream-login.js';
+import { checkUpstreamLogin, logLoginVerdict, upstreamLoginFor } from './upstream-login.js';
+import type { LoginVerdict } from './login-privileges.js';
 import { accessDenied } from './mysql-errors.js';
 import { MysqlRelayAdapter } from './mysql-relay-hooks.js';
 import type { MysqlSessionRegistry } from './mysql-sessions.js';
@@ -255,13 +256,25 @@ export class MysqlClientConnection {
         'upstream_failed',
       );
     }
-    if (this.isClosed()) {
+    const login = upstreamLoginFor(this.ctx, identity.role, {});
+    const verdict = await checkUpstreamLogin(this.ctx, identity.role, login);
+    if (this.isClosed() || verdict.action === 'refuse') {
       upstream.socket.destroy();
+      if (verdict.action === 'refuse') this.refuseLogin(identity, login.user, verdict);
       return;
     }
+    logLoginVerdict(this.ctx, identity.role, login.user, verdict, 'login');
     this.upstream = upstream;
     this.identity = identity;
     this.startSession(identity, upstream, pending);
+  }
+
+  private refuseLogin(identity: VerifiedIdentity, user: string, verdict: Exclude<LoginVerdict, { action: 'ok' }>): void {
+    logLoginVerdict(this.ctx, identity.role, user, verdict, 'login');
+    this.ctx.pipelineParts().audit.emit(
+      authFailedEvent({ protocol: 'mysql', listener: this.ctx.listener.name, address: this.remoteAddress, port: this.remotePort, tls: this.tls, startupUser: this.response?.user ?? '' }, 'upstream_login_refused', identity.subject),
+    );
+    this.fatal(accessDenied(`sqlveil: ${verdict.message} (hint: ${verdict.hint})`), 'upstream_login_refused');
   }
 
   private upstreamLogin(role: string, response: HandshakeResponse): MysqlUpstreamLogin {

@@ -33,7 +33,8 @@ import { CursorPlans } from '../session/cursor-plans.js';
 import { authFailedEvent } from '../audit/session-events.js';
 import type { ListenerContext } from './listener-context.js';
 import { isLoopback } from './addresses.js';
-import { upstreamLoginFor } from './upstream-login.js';
+import { checkUpstreamLogin, logLoginVerdict, upstreamLoginFor } from './upstream-login.js';
+import type { LoginVerdict } from './login-privileges.js';
 import { checkStartupParams } from './pg-startup-params.js';
 
 type State = 'startup' | 'awaiting-password' | 'connecting-upstream' | 'relaying' | 'closed';
@@ -236,8 +237,9 @@ export class PgClientConnection {
     }
 
     let upstream: UpstreamConnection;
+    const login = upstreamLoginFor(this.ctx, identity.role, this.forwardedParams());
     try {
-      upstream = await connectUpstream(upstreamLoginFor(this.ctx, identity.role, this.forwardedParams()));
+      upstream = await connectUpstream(login);
     } catch (err) {
       this.ctx.metrics.upstreamError('postgres');
       const detail = err instanceof UpstreamLoginError ? err.message : String(err);
@@ -249,10 +251,14 @@ export class PgClientConnection {
         'upstream_failed',
       );
     }
-    if (this.isClosed()) {
+    // The server's own word on this session (is_superuser), and the login's privileges (cached).
+    const verdict = await checkUpstreamLogin(this.ctx, identity.role, login, upstream.parameters.get('is_superuser'));
+    if (this.isClosed() || verdict.action === 'refuse') {
       upstream.socket.destroy();
+      if (verdict.action === 'refuse') this.refuseLogin(identity, login.user, verdict);
       return;
     }
+    logLoginVerdict(this.ctx, identity.role, login.user, verdict, 'login');
     // Names resolve by the path the server really uses (role and database defaults, startup
     // options), never by what the client's options claim.
     try {
@@ -269,6 +275,14 @@ export class PgClientConnection {
     }
     this.upstream = upstream;
     this.startSession(identity, upstream, pending);
+  }
+
+  private refuseLogin(identity: VerifiedIdentity, user: string, verdict: Exclude<LoginVerdict, { action: 'ok' }>): void {
+    logLoginVerdict(this.ctx, identity.role, user, verdict, 'login');
+    this.ctx.pipelineParts().audit.emit(
+      authFailedEvent({ protocol: 'postgres', listener: this.ctx.listener.name, address: this.remoteAddress, port: this.remotePort, tls: this.tls, startupUser: this.startupParams.get('user') ?? '' }, 'upstream_login_refused', identity.subject),
+    );
+    this.fatal({ severity: 'FATAL', code: '28000', message: `sqlveil: ${verdict.message}`, hint: verdict.hint }, 'upstream_login_refused');
   }
 
   private forwardedParams(): Record<string, string> {

@@ -52,6 +52,22 @@ describe('sqlveil demo', () => {
     expect(dba.stdout.trim()).toBe('Ada Quintero');
   });
 
+  it('logs the agent in upstream as the least-privileged sqlveil_agent, the DBA as the superuser', async () => {
+    const agent = await psql('agent-1', tokenFor('agent-1'), 'select current_user, session_user');
+    expect(agent.stdout.trim(), agent.stderr).toBe('sqlveil_agent|sqlveil_agent');
+    const dba = await psql('dba-1', tokenFor('dba-1'), 'select current_user');
+    expect(dba.stdout.trim()).toBe('postgres');
+    // The agent's own grants stop what the gateway would allow: a table outside its SELECT.
+    const made = await psql('dba-1', tokenFor('dba-1'), 'create table public.demo_private (x int)');
+    expect(made.stderr).toBe('');
+    const denied = await psql('agent-1', tokenFor('agent-1'), 'select x from public.demo_private');
+    expect(denied.stderr).toMatch(/ERROR/);
+    // Switching itself back to the superuser does not outlive its own statement.
+    await psql('agent-1', tokenFor('agent-1'), 'set session authorization postgres');
+    const after = await psql('agent-1', tokenFor('agent-1'), 'select current_user');
+    expect(after.stdout.trim()).toBe('sqlveil_agent');
+  });
+
   it('refuses a token signed by another key, and a password that is no token', async () => {
     const stranger = await generateDevKey('ES256');
     const forged = await mintDevToken({ privateJwk: stranger.privateJwk, subject: 'agent-1', groups: ['agents'], ttl: '5m', issuer: DEMO_ISSUER, audience: 'sqlveil' });

@@ -9,7 +9,7 @@ import { generateDevKey, mintDevToken, type DevKey } from '../../src/identity/de
 import { loadConfigFile } from '../../src/policy/config/load.js';
 import type { GatewayConfig } from '../../src/policy/config/types.js';
 import { Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import type { StatementGate } from '../../src/session/pipeline.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -67,6 +67,65 @@ export async function direct(sql: string): Promise<string> {
 export async function loadClinicFixture(): Promise<void> {
   const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', PG.database, '-f', join(ROOT, 'test/fixtures/clinic.pg.sql')]);
   if (r.code !== 0) throw new Error(`loading the clinic fixture failed: ${r.stderr}`);
+  // The fixture drops and recreates the schema, and its grants with it.
+  await ensurePgAgentLogin();
+}
+
+/**
+ * The upstream login role `agent` uses in a test (rules/hipaa.yaml):
+ * - `least-privileged` (the default): its own login, SELECT on the clinic tables and nothing
+ *   server-wide (PostgreSQL `sqlveil_agent`, MariaDB `sqlveil_agent`@`%`), and the gateway set to
+ *   refuse a superuser login (SQLVEIL_AGENT_SUPERUSER_LOGIN=refuse), as a deployment should run;
+ * - `superuser`: the upstream URL's login (postgres, root), the check set to warn, as the
+ *   acceptance checks and a careless deployment run: the gateway's own defences must hold alone.
+ *
+ * An adversarial test file runs both ways with a describe.each over AGENT_LOGINS:
+ *
+ *   describe.each(AGENT_LOGINS)('attacks as agent (upstream login: %s)', (agentLogin) => {
+ *     let gw: TestGateway;
+ *     beforeAll(async () => { await loadClinicFixture(); gw = await startGateway({ agentLogin }); });
+ *     afterAll(() => gw.stop());
+ *     it(...);
+ *   });
+ *
+ * (startMysqlGateway takes the same option.) test/integration/least-privilege.test.ts does so.
+ */
+export type AgentLogin = 'least-privileged' | 'superuser';
+export const AGENT_LOGINS: readonly AgentLogin[] = ['least-privileged', 'superuser'];
+/** The least-privileged login of role agent, on PostgreSQL and on MariaDB. */
+export const AGENT_UPSTREAM_USER = 'sqlveil_agent';
+/** The MariaDB login's password (test only; PostgreSQL here trusts loopback logins). */
+export const AGENT_MYSQL_PASSWORD = 'sqlveil-agent-test';
+
+/** The rules/hipaa.yaml variables that put role agent on the chosen upstream login. */
+export function agentLoginEnv(login: AgentLogin): Record<string, string> {
+  if (login === 'superuser') return { SQLVEIL_AGENT_SUPERUSER_LOGIN: 'warn' };
+  return {
+    SQLVEIL_PG_AGENT_USER: AGENT_UPSTREAM_USER,
+    SQLVEIL_MYSQL_AGENT_USER: AGENT_UPSTREAM_USER,
+    SQLVEIL_MYSQL_AGENT_PASSWORD: AGENT_MYSQL_PASSWORD,
+    SQLVEIL_AGENT_SUPERUSER_LOGIN: 'refuse',
+  };
+}
+
+/**
+ * Creates the agent's least-privileged PostgreSQL login if missing and grants it SELECT on the
+ * clinic schema, now and on what the superuser creates there later (views of a test).
+ * Idempotent, and safe when another test process creates the role at the same moment (roles
+ * are cluster-wide; the grants are per database).
+ */
+export async function ensurePgAgentLogin(): Promise<void> {
+  await direct(`DO $$ BEGIN
+  CREATE ROLE ${AGENT_UPSTREAM_USER} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'clinic') THEN
+    GRANT USAGE ON SCHEMA clinic TO ${AGENT_UPSTREAM_USER};
+    GRANT SELECT ON ALL TABLES IN SCHEMA clinic TO ${AGENT_UPSTREAM_USER};
+    ALTER DEFAULT PRIVILEGES IN SCHEMA clinic GRANT SELECT ON TABLES TO ${AGENT_UPSTREAM_USER};
+  END IF;
+END $$`);
 }
 
 export function freePort(): Promise<number> {
@@ -95,11 +154,14 @@ export interface TestGateway {
 
 /**
  * Starts a gateway in this process with rules/hipaa.yaml (or another rules file), pointed at
- * the local PostgreSQL through the SQLVEIL_* variables, exactly as an operator would.
+ * the local PostgreSQL through the SQLVEIL_* variables, exactly as an operator would; role
+ * agent logs in upstream as `agentLogin` (see AgentLogin; other rules files ignore it).
  */
 export async function startGateway(
-  opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; configure?: (config: GatewayConfig) => void } = {},
+  opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; configure?: (config: GatewayConfig) => void; agentLogin?: AgentLogin; log?: Logger } = {},
 ): Promise<TestGateway> {
+  const agentLogin = opts.agentLogin ?? 'least-privileged';
+  if (agentLogin === 'least-privileged') await ensurePgAgentLogin();
   const dir = mkdtempSync(join(tmpdir(), 'sqlveil-it-'));
   const key = await generateDevKey('ES256');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify(key.publicJwks));
@@ -114,12 +176,13 @@ export async function startGateway(
     SQLVEIL_AUDIENCE: 'sqlveil',
     SQLVEIL_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
     SQLVEIL_AUDIT_FILE: join(dir, 'audit.jsonl'),
+    ...agentLoginEnv(agentLogin),
     ...opts.env,
   };
   const loaded = await loadConfigFile(opts.rules ?? join(ROOT, 'rules/hipaa.yaml'), { ...process.env, ...env });
   if (!loaded.ok) throw new Error(`rules file invalid: ${JSON.stringify(loaded.errors)}`);
   opts.configure?.(loaded.config);
-  const gateway = new Gateway(loaded.config, { log: createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate, env: { ...process.env, ...env } });
+  const gateway = new Gateway(loaded.config, { log: opts.log ?? createLogger(process.env.SQLVEIL_TEST_LOG ?? 'silent'), gate: opts.gate, env: { ...process.env, ...env } });
   await gateway.start();
   return {
     gateway,

@@ -2,8 +2,9 @@
 // fixture), a gateway with a MySQL listener, and helpers to drive real MySQL clients.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ROOT, run, startGateway, type RunResult, type TestGateway } from './harness.js';
+import { AGENT_MYSQL_PASSWORD, AGENT_UPSTREAM_USER, ROOT, run, startGateway, type AgentLogin, type RunResult, type TestGateway } from './harness.js';
 import { allowAllGate, type StatementGate } from '../../src/session/pipeline.js';
+import type { Logger } from '../../src/log.js';
 
 /** The real MariaDB/MySQL the tests use: from the environment, else the local default (root, no password). */
 export const MY = {
@@ -25,6 +26,18 @@ export async function myDirect(sql: string, database = ''): Promise<string> {
 export async function loadMysqlClinic(): Promise<void> {
   const r = await run('mariadb', ['-h', MY.host, '-P', String(MY.port), '-u', MY.user], { input: readFileSync(join(ROOT, 'test/fixtures/clinic.mysql.sql'), 'utf8') });
   if (r.code !== 0) throw new Error(`loading clinic.mysql.sql failed: ${r.stderr}`);
+  await ensureMysqlAgentLogin();
+}
+
+/**
+ * Creates the agent's least-privileged MariaDB login if missing: SELECT on the clinic database
+ * and no global privilege (see AgentLogin in harness.ts). Idempotent; MariaDB keeps database
+ * grants across the fixture's DROP DATABASE, granting again costs nothing.
+ */
+export async function ensureMysqlAgentLogin(): Promise<void> {
+  await myDirect(
+    `CREATE USER IF NOT EXISTS '${AGENT_UPSTREAM_USER}'@'%' IDENTIFIED BY '${AGENT_MYSQL_PASSWORD}'; GRANT SELECT ON clinic.* TO '${AGENT_UPSTREAM_USER}'@'%'`,
+  );
 }
 
 export interface MysqlTestGateway extends TestGateway {
@@ -39,8 +52,11 @@ export interface MysqlTestGateway extends TestGateway {
  * MariaDB. The statement gate allows everything unless one is given: until the MySQL analyzer
  * lands, the rules-file gate refuses every MySQL statement.
  */
-export async function startMysqlGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate } = {}): Promise<MysqlTestGateway> {
+export async function startMysqlGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; agentLogin?: AgentLogin; log?: Logger } = {}): Promise<MysqlTestGateway> {
+  if ((opts.agentLogin ?? 'least-privileged') === 'least-privileged') await ensureMysqlAgentLogin();
   const gw = await startGateway({
+    agentLogin: opts.agentLogin,
+    log: opts.log,
     rules: opts.rules ?? join(ROOT, 'test/fixtures/rules/mysql.yaml'),
     // `gate: undefined` given explicitly: the rules file's own statement policy.
     gate: 'gate' in opts ? opts.gate : allowAllGate,

@@ -23,7 +23,7 @@ describe('login with a token', () => {
     const r = await psqlWith(await gw.token('agent-1', ['agents']));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe('postgres'); // the role's service login from rules/hipaa.yaml defaults
+    expect(r.stdout.trim()).toBe('sqlveil_agent'); // the role's service login (SQLVEIL_PG_AGENT_USER, set by the harness)
   });
 
   it('refuses a password that is not a token', async () => {

@@ -94,7 +94,8 @@ describe('role agent under rules/hipaa.yaml', () => {
 
 describe('observe mode', () => {
   it('lets a denied statement through and keeps the session', async () => {
-    const observing = await startGateway({ env: { SQLVEIL_POLICY_MODE: 'observe' } });
+    // On the superuser login: with the least-privileged one the database itself refuses the DELETE.
+    const observing = await startGateway({ agentLogin: 'superuser', env: { SQLVEIL_POLICY_MODE: 'observe' } });
     try {
       const token = await observing.token('agent-1', ['agents']);
       const r = await run('psql', ['-X', '-tA', '-U', 'agent-1', '-c', 'delete from clinic.clinics where id = 999', '-c', 'select 1'], { env: observing.libpqEnv(token) });

@@ -3,7 +3,8 @@ import { isRecord, quoteNames, type BuildContext } from './build-context.js';
 import { readSecretFile } from './files.js';
 import type { PathSegment } from './issues.js';
 import type { RawCredentials, RawRole } from './raw.js';
-import type { Credentials, RoleConfig } from './types.js';
+import { statementKinds } from '../statement-vocabulary.js';
+import type { Credentials, MaskingConfig, PolicyConfig, RoleConfig } from './types.js';
 
 export function buildRoles(raws: readonly RawRole[], upstreamNames: ReadonlySet<string>, ctx: BuildContext): RoleConfig[] {
   ctx.checkUniqueNames('roles', raws, 'role');
@@ -12,7 +13,9 @@ export function buildRoles(raws: readonly RawRole[], upstreamNames: ReadonlySet<
     if (!isRecord(raw)) return [];
     const at = ['roles', i];
     if (ctx.usable([...at, 'groups'])) warnShadowedGroups(raw, at, groupOwner, ctx);
-    const role: RoleConfig = { name: raw.name, groups: raw.groups, credentials: {} };
+    // `restricted` and the default are settled by settleLoginChecks once policy and masking are known.
+    const superuser = ctx.usable([...at, 'upstreamLogin']) ? raw.upstreamLogin?.superuser : undefined;
+    const role: RoleConfig = { name: raw.name, groups: raw.groups, credentials: {}, upstreamLogin: { superuser: superuser ?? 'allow', restricted: false, configured: superuser !== undefined } };
     if (ctx.usable([...at, 'credentials'])) {
       for (const [upstream, entry] of Object.entries(raw.credentials ?? {})) {
         const path = [...at, 'credentials', upstream];
@@ -74,4 +77,20 @@ function buildCredentials(raw: RawCredentials, path: PathSegment[], ctx: BuildCo
     return read.text === '' ? { user: raw.user } : { user: raw.user, password: read.text };
   }
   return { user: raw.user };
+}
+
+/**
+ * A role is restricted when a masking rule applies to it or its statement policy is not
+ * `allow: all`: its upstream login must then not be a superuser, unless the file says `warn`.
+ */
+export function settleLoginChecks(roles: RoleConfig[], policy: PolicyConfig | undefined, masking: MaskingConfig | undefined): void {
+  for (const role of roles) {
+    const masked = (masking?.rules ?? []).some((r) => (r.roles === undefined || r.roles.includes(role.name)) && !r.except.includes(role.name));
+    const rules = policy?.roles[role.name];
+    const limited = policy !== undefined && (rules === undefined || statementKinds.some((k) => !rules.allow.includes(k)));
+    const check = role.upstreamLogin;
+    if (!check) continue;
+    check.restricted = masked || limited;
+    if (!check.configured) check.superuser = check.restricted ? 'refuse' : 'allow';
+  }
 }

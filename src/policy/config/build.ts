@@ -5,7 +5,7 @@ import { buildIdentity } from './build-identity.js';
 import { buildListeners } from './build-listeners.js';
 import { buildMasking } from './build-masking.js';
 import { buildPolicy } from './build-policy.js';
-import { buildRoles } from './build-roles.js';
+import { buildRoles, settleLoginChecks } from './build-roles.js';
 import { buildAdmin, buildAudit, buildLimits } from './build-runtime.js';
 import { buildUpstreams } from './build-upstreams.js';
 import type { PathSegment } from './issues.js';
@@ -24,6 +24,7 @@ export function buildConfig(raw: RawConfig, source: string, ctx: BuildContext): 
   const roles = buildRoles(listOf(raw.roles), namesOf(listOf(raw.upstreams)), ctx);
   const policy = buildPolicy(raw.policy, namesOf(listOf(raw.roles)), ctx);
   const masking = buildMasking(raw.masking, namesOf(listOf(raw.roles)), namesOf(listOf(raw.upstreams)), ctx);
+  settleLoginChecks(roles, policy, masking);
   const identity = isRecord(raw.identity) ? buildIdentity(raw.identity, ctx) : undefined;
   const audit = buildAudit(isRecord(raw.audit) ? raw.audit : undefined, ctx);
   const admin = buildAdmin(isRecord(raw.admin) ? raw.admin : undefined, ctx);

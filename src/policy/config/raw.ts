@@ -41,6 +41,7 @@ export interface RawRole {
   name: string;
   groups: string[];
   credentials?: Record<string, RawCredentials>;
+  upstreamLogin?: { superuser?: 'refuse' | 'warn' };
 }
 
 export interface RawAudit {

@@ -145,6 +145,18 @@ const role = {
       additionalProperties: credentials,
       description: 'Upstream name -> login this role uses; upstreams not named use the URL login.',
     },
+    upstreamLogin: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Checks of the upstream login this role uses, made when a session logs in (docs/configuration.md).',
+      properties: {
+        superuser: {
+          enum: ['refuse', 'warn'],
+          description:
+            'When the login is a superuser or holds a server-wide privilege (PostgreSQL: superuser, BYPASSRLS, pg_monitor, pg_read_all_stats, server file roles; MySQL: SUPER, PROCESS, FILE, ...): refuse the session or log a warning. Default: refuse for a restricted role (a masking rule applies to it, or its policy is not `allow: all`), no check for others.',
+        },
+      },
+    },
   },
 } as const;
 

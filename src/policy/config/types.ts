@@ -53,6 +53,21 @@ export interface RoleConfig {
   groups: string[];
   /** Upstream name -> service credentials this role logs in with. */
   credentials: Record<string, Credentials>;
+  /** What the gateway checks of this role's upstream login at each session login (always set by the loader). */
+  upstreamLogin?: UpstreamLoginCheck;
+}
+
+/**
+ * A superuser-like upstream login (PostgreSQL superuser, BYPASSRLS or a server-wide role; MySQL
+ * SUPER, PROCESS, FILE or their MariaDB/MySQL 8 equivalents): refuse the session, warn, or not
+ * checked (`allow`: only for a role that is not restricted and sets nothing).
+ */
+export interface UpstreamLoginCheck {
+  superuser: 'refuse' | 'warn' | 'allow';
+  /** A masking rule applies to the role, or its statement policy is not `allow: all`. */
+  restricted: boolean;
+  /** The rules file set `superuser` itself; otherwise it is the default (refuse when restricted). */
+  configured: boolean;
 }
 
 export interface IdentityConfig {

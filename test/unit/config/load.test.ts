@@ -50,6 +50,7 @@ roles:
     credentials:
       pg: { user: sqlveil_agent, password: "\${PG_AGENT_PASSWORD}" }
       my: { user: agent, passwordFile: ./agent.pw }
+    upstreamLogin: { superuser: warn }
   - name: dba
     groups: [dba]
 audit:
@@ -144,8 +145,10 @@ describe('parseConfigText', () => {
             pg: { user: 'sqlveil_agent', password: 's3cret' },
             my: { user: 'agent', password: 'from-file' },
           },
+          upstreamLogin: { superuser: 'warn', restricted: true, configured: true },
         },
-        { name: 'dba', groups: ['dba'], credentials: {} },
+        // allow: all and no masking rule: not restricted, its login is not checked.
+        { name: 'dba', groups: ['dba'], credentials: {}, upstreamLogin: { superuser: 'allow', restricted: false, configured: false } },
       ],
       policy: {
         mode: 'observe',

@@ -35,8 +35,9 @@ describe('rules/hipaa.yaml', () => {
     ]);
     expect(config.identity).toMatchObject({ issuer: 'https://idp.example/', audience: ['sqlveil'], jwks: { kind: 'file', path: jwks } });
     expect(config.roles).toEqual([
-      { name: 'agent', groups: ['agents'], credentials: {} },
-      { name: 'dba', groups: ['dba'], credentials: {} },
+      // warn by default so a deployment on the URL's superuser login keeps working (SQLVEIL_AGENT_SUPERUSER_LOGIN).
+      { name: 'agent', groups: ['agents'], credentials: {}, upstreamLogin: { superuser: 'warn', restricted: true, configured: true } },
+      { name: 'dba', groups: ['dba'], credentials: {}, upstreamLogin: { superuser: 'allow', restricted: false, configured: false } },
     ]);
     expect(config.audit).toMatchObject({ file: join(rulesDir, '../.sqlveil/audit.jsonl'), onFailure: 'block', redactLiterals: true });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 9187 });
@@ -60,6 +61,7 @@ describe('rules/hipaa.yaml', () => {
         SQLVEIL_PG_AGENT_USER: 'sqlveil_agent',
         SQLVEIL_PG_AGENT_PASSWORD: 'agent-pw',
         SQLVEIL_MYSQL_DBA_USER: 'dba',
+        SQLVEIL_AGENT_SUPERUSER_LOGIN: 'refuse',
       }),
     );
     expect(config.listeners.map((l) => [l.host, l.port, l.tls])).toEqual([
@@ -75,6 +77,7 @@ describe('rules/hipaa.yaml', () => {
       { pg: { user: 'sqlveil_agent', password: 'agent-pw' } },
       { mysql: { user: 'dba' } },
     ]);
+    expect(config.roles[0]!.upstreamLogin).toMatchObject({ superuser: 'refuse', restricted: true });
   });
 
   it('names the variables it requires', async () => {
