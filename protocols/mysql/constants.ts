@@ -138,6 +138,7 @@ export const ErrorCode = {
   CONNECTION_KILLED: 1927,
   SERVER_SHUTDOWN: 1053,
   BAD_DB: 1049,
+  UNKNOWN_CHARACTER_SET: 1115,
 } as const;
 
 /** Largest payload one packet carries; a payload of exactly this size continues in the next packet. */
@@ -145,3 +146,19 @@ export const MAX_PACKET_PAYLOAD = 0xffffff;
 
 /** utf8mb4_general_ci: the collation the gateway announces in its handshake. */
 export const DEFAULT_COLLATION = 45;
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * Handshake collations (one byte: ids up to 255) whose character set reads a statement's bytes
+ * the way UTF-8 does: UTF-8 itself, and single-byte sets (latin1, ascii, binary), where `\` and
+ * `'` are always themselves. A multi-byte set such as gbk, big5 or sjis lets a trailing byte be
+ * 0x5c, so the server would see a backslash the gateway does not, and another statement.
+ */
+export const SAFE_CLIENT_COLLATIONS: ReadonlySet<number> = new Set([
+  5, 8, 15, 31, 47, 48, 49, 94, // latin1
+  11, 65, // ascii
+  63, // binary
+  33, 83, 223, ...range(192, 215), // utf8mb3
+  45, 46, ...range(224, 247), 255, // utf8mb4
+]);

@@ -607,11 +607,15 @@ export class PgRelay {
   private overLimit(): boolean {
     const head = this.queue.head;
     if (head === undefined || ++head.rows <= head.limit) return false;
-    this.cut = { entry: head, answered: false, ready: false, cancelled: false, error: this.refusal };
-    this.client.pause();
+    // A refused result is drained, not cancelled: its rows are bounded by the statement's limits,
+    // and a cancel that reaches the server late would hit the client's next query.
+    const refused = this.refusal !== undefined;
+    this.cut = { entry: head, answered: false, ready: false, cancelled: refused, error: this.refusal };
     // The client will treat the limit error like a server error and skip to its Sync; put the
     // server in the same state, so nothing the client sends before that Sync runs.
     if (head.kind === Pending.Execute && !this.queue.awaitsReady) this.server.write(FAILING_EXECUTE);
+    if (refused) return true;
+    this.client.pause();
     this.hooks.cancelUpstream().then(
       () => this.cutCancelled(),
       () => this.cutCancelled(),

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Capability, DEFAULT_COLLATION, ErrorCode, ServerStatus } from '../../protocols/mysql/constants.js';
+import { Capability, DEFAULT_COLLATION, ErrorCode, SAFE_CLIENT_COLLATIONS, ServerStatus } from '../../protocols/mysql/constants.js';
 import { PacketReader, MysqlProtocolError } from '../../protocols/mysql/packet-reader.js';
 import { PacketWriter } from '../../protocols/mysql/packet-writer.js';
 import { writeErr, writeOk, type ErrPacket } from '../../protocols/mysql/generic-packets.js';
@@ -173,6 +173,12 @@ export class MysqlClientConnection {
       return this.fatal({ errno: ErrorCode.NOT_SUPPORTED_YET, sqlState: '08004', message: 'sqlveil: compressed connections are not supported: connect without compression' }, 'compression_refused');
     }
     if (response.sslRequest) return this.startTls();
+    if (!SAFE_CLIENT_COLLATIONS.has(response.collation)) {
+      return this.fatal(
+        { errno: ErrorCode.UNKNOWN_CHARACTER_SET, sqlState: '42000', message: `sqlveil: the client character set (collation ${response.collation}) is not supported: connect with utf8mb4 (for example --default-character-set=utf8mb4)` },
+        'charset_refused',
+      );
+    }
     this.response = response;
     const loopbackOk = this.ctx.listener.cleartextPassword === 'tls-or-loopback' && isLoopback(this.remoteAddress);
     if (!this.tls && !loopbackOk) {

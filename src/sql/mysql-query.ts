@@ -229,6 +229,9 @@ function resolveColumn(ref: AstNode, scope: Scope): Lineage {
   const column = nameOf(ref.column);
   if (column === undefined) return Lineage.opaque();
   const qualifier = nameOf(ref.table);
+  // node-sql-parser reads the operator `BINARY x` as a column named BINARY aliased x, while the
+  // server runs CAST(x AS BINARY): the gateway would decide on another statement than the one that runs.
+  if (qualifier === undefined && column.toLowerCase() === 'binary') throw new Error('the BINARY operator is not supported here: write CAST(x AS BINARY), or qualify a column named binary');
   if (qualifier !== undefined) {
     const relation = findRelation(scope, qualifier);
     return relation === undefined ? Lineage.opaque() : columnOf(relation, column);

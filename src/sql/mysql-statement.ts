@@ -367,12 +367,17 @@ function checkSet(ast: AstNode, q: QueryContext, rendered: RenderedStatement): s
     const name = String(scoped ? members[0] : left.name).toLowerCase();
     const isGlobal = global || (scoped && qualifier !== 'session' && qualifier !== 'local');
     settings.push(isGlobal ? `global.${name}` : name);
+    // The server writes files it names (general_log_file, slow_query_log_file, ...): a file write on its host.
+    if (isGlobal && SERVER_FILE_VARIABLE.test(name)) q.c.flags.add('server-file-access');
     if (!GUARDED_VARIABLES.has(name)) continue;
     q.c.cacheable = false; // the value is a literal, which the shape does not show
     checkSetting(name, settingValue(assign.right));
   }
   return settings;
 }
+
+/** Server variables that name a file or directory the server then writes or reads, or switch its logs on. */
+const SERVER_FILE_VARIABLE = /(_file|_dir|_path|_directory)$|^general_log$|^slow_query_log$|^log_output$/;
 
 function setsGlobalScope(rendered: RenderedStatement): boolean {
   let text = rendered.text;

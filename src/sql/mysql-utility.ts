@@ -249,7 +249,9 @@ function setStatement(
   if (charset === undefined || i !== from + 1) {
     if (word(i) === 'password' || word(i) === 'role' || (word(i) === 'default' && word(i + 1) === 'role')) {
       const settings = word(i) === 'role' ? ['role'] : word(i) === 'default' ? ['default_role'] : [];
-      return { template: template(word(i) === 'password' ? 'dcl' : 'session', `SET ${word(i)!.toUpperCase()}`, { settings }), cacheable: true };
+      // SET PASSWORD and SET DEFAULT ROLE (which may name another account: `... FOR user`) change accounts.
+      const kind = word(i) === 'password' || word(i) === 'default' ? 'dcl' : 'session';
+      return { template: template(kind, word(i) === 'default' ? 'SET DEFAULT ROLE' : `SET ${word(i)!.toUpperCase()}`, { settings }), cacheable: true };
     }
     return undefined;
   }

@@ -259,7 +259,8 @@ describe('blind inference through masked columns (MySQL)', () => {
       }
       const read = await attempt('SELECT @z', false);
       expect(leaks(read.text, needles), read.text).toEqual([]);
-      expect(read.rows).toEqual([[null]]);
+      // Never assigned; and a variable read back is of unknown provenance (refused, masking.variables).
+      expect(read.rows === undefined || JSON.stringify(read.rows) === '[[null]]', read.text).toBe(true);
     }
   });
 

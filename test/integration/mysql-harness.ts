@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { AGENT_MYSQL_PASSWORD, AGENT_UPSTREAM_USER, ROOT, run, startGateway, type AgentLogin, type RunResult, type TestGateway } from './harness.js';
 import { allowAllGate, type StatementGate } from '../../src/session/pipeline.js';
 import type { Logger } from '../../src/log.js';
+import type { GatewayConfig } from '../../src/policy/config/types.js';
 
 /** The real MariaDB/MySQL the tests use: from the environment, else the local default (root, no password). */
 export const MY = {
@@ -52,11 +53,14 @@ export interface MysqlTestGateway extends TestGateway {
  * MariaDB. The statement gate allows everything unless one is given: until the MySQL analyzer
  * lands, the rules-file gate refuses every MySQL statement.
  */
-export async function startMysqlGateway(opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; agentLogin?: AgentLogin; log?: Logger } = {}): Promise<MysqlTestGateway> {
+export async function startMysqlGateway(
+  opts: { rules?: string; env?: Record<string, string>; gate?: StatementGate; agentLogin?: AgentLogin; log?: Logger; configure?: (config: GatewayConfig) => void } = {},
+): Promise<MysqlTestGateway> {
   if ((opts.agentLogin ?? 'least-privileged') === 'least-privileged') await ensureMysqlAgentLogin();
   const gw = await startGateway({
     agentLogin: opts.agentLogin,
     log: opts.log,
+    ...(opts.configure ? { configure: opts.configure } : {}),
     rules: opts.rules ?? join(ROOT, 'test/fixtures/rules/mysql.yaml'),
     // `gate: undefined` given explicitly: the rules file's own statement policy.
     gate: 'gate' in opts ? opts.gate : allowAllGate,

@@ -30,6 +30,8 @@ async function clinicDatabase(db: string, path: string): Promise<void> {
 /** A gateway in front of `db`; without a table allow list, only name resolution stands between `patients` and the masking rules. */
 function gatewayFor(db: string): Promise<TestGateway> {
   return startGateway({
+    // The databases of this file grant the least-privileged login nothing: agent logs in as the URL's user.
+    agentLogin: 'superuser',
     env: { SQLVEIL_PG_UPSTREAM: `postgres://${PG.user}@${PG.host}:${PG.port}/${db}` },
     configure: (config) => {
       delete config.policy!.roles.agent!.tables.allow;

@@ -84,7 +84,13 @@ describe('MySQL: ERR packets and warnings after protected reads', () => {
     await loadMysqlClinic();
     const rows = await myDirect("SELECT CONCAT_WS('|', mrn, full_name, ssn, dob, email, phone, address) FROM patients WHERE ssn IS NOT NULL ORDER BY id", 'clinic');
     needles = needlesFromRows(rows.replaceAll('|', '\t'));
-    gw = await startMysqlGateway({ rules: join(ROOT, 'rules/hipaa.yaml'), gate: undefined });
+    // The function allow list refuses EXTRACTVALUE / UPDATEXML for agent; allowed here, so the server's
+    // own errors quoting values show that withholding holds by itself.
+    gw = await startMysqlGateway({
+      rules: join(ROOT, 'rules/hipaa.yaml'),
+      gate: undefined,
+      configure: (config) => config.policy!.roles.agent!.functions?.allow.push('extractvalue', 'updatexml'),
+    });
     agent = await gw.token('agent-1', ['agents']);
     before = await checksum();
   });
