@@ -121,6 +121,8 @@ const CLAUSE_WORDS: Record<FilterClause, string> = {
   distinct: 'DISTINCT',
   'set-operation': 'UNION, INTERSECT or EXCEPT (they compare values; UNION ALL does not)',
   limit: 'LIMIT or OFFSET',
+  condition: 'a CASE condition (CASE WHEN ... / CASE x WHEN ...)',
+  'set-returning': 'the arguments of a set-returning function (regexp_matches, generate_series, unnest, ...)',
   variable: 'an assignment to a user variable',
 };
 

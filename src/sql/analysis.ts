@@ -75,6 +75,10 @@ export type FilterClause =
   | 'distinct'
   | 'set-operation'
   | 'limit'
+  // CASE WHEN x ... / CASE x WHEN ...: the condition picks the value returned (and can raise an error on purpose).
+  | 'condition'
+  // A set-returning function's arguments: the number of rows it returns tells of them (regexp_matches, generate_series).
+  | 'set-returning'
   // MySQL `SELECT @v := x`, `SELECT x INTO @v`, `SET @v = x`: a later `SELECT @v` reads no table.
   | 'variable';
 

@@ -294,10 +294,13 @@ export function expr(value: unknown, scope: Scope, q: QueryContext, depth = 0): 
       return expr(value.expr, scope, q, depth + 1);
     case 'expr_list':
       return expr(value.value, scope, q, depth + 1);
+    // The conditions choose the value (and can make the statement fail on purpose): a use, not a value.
     case 'case':
-      return expr(value.expr, scope, q, depth + 1).add(expr(value.args, scope, q, depth + 1));
+      q.c.filter(expr(value.expr, scope, q, depth + 1), 'condition');
+      return expr(value.args, scope, q, depth + 1);
     case 'when':
-      return expr(value.cond, scope, q, depth + 1).add(expr(value.result, scope, q, depth + 1));
+      q.c.filter(expr(value.cond, scope, q, depth + 1), 'condition');
+      return expr(value.result, scope, q, depth + 1);
     case 'else':
       return expr(value.result, scope, q, depth + 1);
     case 'assign': {

@@ -1,7 +1,7 @@
 // Lineage of an expression: which table columns its value derives from. Walking an expression
 // also walks the subqueries inside it, so the tables they read are collected on the way.
 
-import type { ColumnRef, FuncCall, Node, SelectStmt, SubLink } from 'libpg-query';
+import type { CaseExpr, ColumnRef, FuncCall, Node, SelectStmt, SubLink } from 'libpg-query';
 import type { FilterClause } from './analysis.js';
 import { eachChild, eachChildOf, tagOf } from './pg-ast.js';
 import type { Collector } from './pg-collector.js';
@@ -88,6 +88,19 @@ export function exprLineage(node: Node | undefined, env: Env, c: Collector): Lin
       return subLinkLineage(body as SubLink, env, c);
     case 'SelectStmt':
       return wholeRow(selectQuery(body as SelectStmt, env, c));
+    case 'CaseExpr': {
+      // The conditions choose the value (and can make the statement fail on purpose): a use, not a value.
+      const b = body as CaseExpr;
+      walkExprs(b.arg, env, c, 'condition');
+      const out = new Lineage();
+      for (const when of b.args ?? []) {
+        const w = 'CaseWhen' in when ? when.CaseWhen : undefined;
+        if (w === undefined) continue;
+        walkExprs(w.expr, env, c, 'condition');
+        out.add(exprLineage(w.result, env, c));
+      }
+      return out.add(exprLineage(b.defresult, env, c));
+    }
   }
   if (VALUELESS.has(tag)) return new Lineage();
   const out = new Lineage();
@@ -143,6 +156,8 @@ function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
   walkExprs(call.over, env, c, 'window');
   const fn = functionName(call);
   if (!functionFacts(fn).traceable) out.markOpaque();
+  // How many rows a set-returning function returns tells of its arguments, whatever the rows hold.
+  if (SET_RETURNING.has(fn.name) && (fn.schema === undefined || fn.schema === 'pg_catalog')) c.filter(out, 'set-returning');
   // A count is a number of rows, never a value: what it counted is not in it, but it tells
   // how many rows (or distinct values) there are, so its arguments are used as a filter is.
   if (COUNTS.has(fn.name) && (fn.schema === undefined || fn.schema === 'pg_catalog') && !out.opaque) {
@@ -153,6 +168,14 @@ function funcCallLineage(call: FuncCall, env: Env, c: Collector): Lineage {
 }
 
 const COUNTS = new Set(['count', 'regr_count']);
+
+const SET_RETURNING = new Set(
+  `generate_series generate_subscripts unnest regexp_matches regexp_split_to_table string_to_table
+  json_array_elements json_array_elements_text jsonb_array_elements jsonb_array_elements_text json_each
+  json_each_text jsonb_each jsonb_each_text json_object_keys jsonb_object_keys json_populate_recordset
+  jsonb_populate_recordset json_to_recordset jsonb_to_recordset jsonb_path_query ts_stat ts_parse ts_debug
+  pg_options_to_table`.split(/\s+/),
+);
 
 function subLinkLineage(link: SubLink, env: Env, c: Collector): Lineage {
   const select = tagOf(link.subselect);

@@ -126,15 +126,23 @@ export function resolveUnqualified(level: Level | undefined, name: string): Line
   const out = new Lineage();
   let found = false;
   for (let l = level; l !== undefined; l = l.parent) {
-    let definite = false;
+    // A FROM item known to have the column is where it comes from: were a table of unknown
+    // columns to have it too, the server would refuse the name as ambiguous.
+    // (Possible matches of an inner level stay: there the server would look first.)
+    const definite = new Lineage();
+    const possible = new Lineage();
+    let anyDefinite = false;
     for (const item of l.items) {
       const match = columnOf(item, name);
       if (match === undefined) continue;
-      out.add(match.lineage);
+      if (match.definite) {
+        definite.add(match.lineage);
+        anyDefinite = true;
+      } else possible.add(match.lineage);
       found = true;
-      definite ||= match.definite;
     }
-    if (definite) return out;
+    if (anyDefinite) return out.add(definite);
+    out.add(possible);
     const named = visibleItems(l.items).find((item) => item.refname === name);
     if (named !== undefined) {
       out.add(wholeRowOf(named));

@@ -80,6 +80,19 @@ export function scanFunctions(node: Node, c: Collector): FunctionScan {
       settings.add(setConfigName(call));
     }
   };
+  // `(x).f` is a field selection when x has a field f, and the call f(x) otherwise (PostgreSQL docs,
+  // "Function Call" / attribute notation): the gateway cannot tell without x's type, so each name
+  // selected from anything but a whole-row reference counts as a function called.
+  const visitFieldSelection = (node: NodeBody): void => {
+    const arg = node.arg as Node | undefined;
+    if (arg !== undefined && 'ColumnRef' in arg && (arg.ColumnRef.fields ?? []).length === 1) return;
+    for (const step of (node.indirection as Node[] | undefined) ?? []) {
+      if (!('String' in step)) continue;
+      const name = step.String.sval ?? '';
+      functions.add(name);
+      for (const flag of functionFacts({ name, display: name }).flags) c.flags.add(flag);
+    }
+  };
   // One pass over the whole tree; a wrapped node's key is its type (`{ FuncCall: {...} }`).
   const visit = (value: unknown): void => {
     if (typeof value !== 'object' || value === null) return;
@@ -91,6 +104,7 @@ export function scanFunctions(node: Node, c: Collector): FunctionScan {
       const child = (value as NodeBody)[key];
       if (typeof child !== 'object' || child === null) continue;
       if (key === 'FuncCall') visitCall(child as FuncCall);
+      else if (key === 'A_Indirection') visitFieldSelection(child as NodeBody);
       else if (key === 'CallStmt') {
         const call = (child as NodeBody).funccall as FuncCall | undefined;
         if (call !== undefined) visitCall(call);

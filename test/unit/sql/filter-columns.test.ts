@@ -39,7 +39,8 @@ const both: [string, string, string[]][] = [
   ['DISTINCT', 'select distinct dob from patients', ['patients.dob@distinct']],
   ['UNION compares, UNION ALL does not', "select ssn from patients union select 'x'", ['patients.ssn@set-operation']],
   ['UNION ALL', "select ssn from patients union all select 'x'", []],
-  ['select list only', "select id, ssn, case when ssn like '9%' then 1 end from patients", []],
+  ['select list only', "select id, ssn, upper(ssn) from patients", []],
+  ['CASE condition', "select id, ssn, case when ssn like '9%' then 1 end from patients", ['patients.ssn@condition']],
   ['UPDATE WHERE', "update patients set notes = 'x' where ssn = 'y'", ['patients.ssn@where']],
   ['DELETE WHERE', "delete from patients where ssn = 'y'", ['patients.ssn@where']],
 ];

