@@ -215,16 +215,16 @@ export class ResultMasking {
     const viewSources = catalog ? (t: TableRef) => catalog.viewSources(t) : undefined;
     // SHOW / DESCRIBE return the server's description of a table, not its rows (the table counts
     // as read for the table allow list only): their text is scanned like a message.
-    if (statement !== undefined && describesOnly(statement)) return engine.rules.appliesTo(role) ? this.scanned(columns, engine) : undefined;
+    if (describesOnly(statement)) return engine.rules.appliesTo(role) ? this.scanned(columns, engine) : undefined;
     // A user variable, a prepared or stored statement may hold what an earlier statement read:
     // what this one reads says nothing of it, so its untraced columns are of unknown provenance.
-    const unknownReads = statement !== undefined && (statement.flags.includes('variable-read') || hidesReads(statement));
+    const unknownReads = statement.flags.includes('variable-read') || hidesReads(statement);
     if (!unknownReads && !this.mayTouch(role, engine, origins, statement, viewSources)) {
       // A row-returning statement the analysis could not describe and that reads no protected
       // table (SHOW WARNINGS, SHOW of a setting, EXPLAIN): it can still carry a value the server
       // echoes back, so its text is scanned like an error message.
       if (lineage === undefined && engine.rules.appliesTo(role)) return this.scanned(columns, engine);
-      if (statement && origins.every((o, i) => o !== undefined || !columns[i]!.origin)) this.remember(columns, statement, role);
+      if (origins.every((o, i) => o !== undefined || !columns[i]!.origin)) this.remember(columns, statement, role);
       return undefined;
     }
 
@@ -235,7 +235,7 @@ export class ResultMasking {
       type: session.client.protocol === 'mysql' ? mysqlValueType(c.typeId, c.charset ?? 0) : pgValueType(c.typeId),
     }));
     const plan = engine.planResult(role, planColumns, {
-      ...(statement && !unknownReads ? { tablesRead: statement.tablesRead } : {}),
+      ...(unknownReads ? {} : { tablesRead: statement.tablesRead }),
       ...(viewSources ? { relationSources: viewSources } : {}),
     });
     if (!plan.ok) return { action: 'deny', sqlState: '42501', rule: plan.rule, message: plan.message, hint: plan.hint };
@@ -310,10 +310,9 @@ export class ResultMasking {
     role: string,
     engine: MaskingEngine,
     origins: readonly (ColumnRef | undefined)[],
-    statement: StatementInfo | undefined,
+    statement: StatementInfo,
     viewSources: ((t: TableRef) => ColumnRef[] | undefined) | undefined,
   ): boolean {
-    if (!statement) return true; // nothing known of what was read: plan, and let the plan decide
     const tables: TableRef[] = [...statement.tablesRead];
     for (const o of origins) if (o) tables.push(o.schema === undefined ? { name: o.table } : { schema: o.schema, name: o.table });
     for (const t of tables) {
